@@ -1,0 +1,51 @@
+# Task runner. `make run` and `make test` each do all set-up they need (see scripts/bootstrap.sh).
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PY := .venv/bin/python
+SPHINX := .venv/bin/sphinx-build
+SITE := build/site
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
+
+.PHONY: help setup run serve site check lint test test-fast export chat bench lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install the venv (from requirements.lock) and the system tools when missing
+	@scripts/bootstrap.sh python graphviz
+
+site: setup ## build the spec site into build/site (warnings are errors)
+	$(SPHINX) -W --keep-going -q -b html docs $(SITE)
+
+run: site ## build the site and serve it on http://$(HOST):$(PORT)
+	$(PY) -m futurebank.serve --site $(SITE) --host $(HOST) --port $(PORT)
+
+chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
+	.venv/bin/futurebank chat parse --seed $(SEED)
+
+check: setup ## fast data checks: chat drift, ids
+	.venv/bin/futurebank chat check --seed $(SEED)
+
+lint: setup ## ruff and mypy
+	.venv/bin/ruff check src tests
+	.venv/bin/ruff format --check src tests
+	.venv/bin/mypy
+
+export: site ## write needs.json, traceability.csv/.xlsx and story exports into build/export
+	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export
+
+test: ## set up everything and run every check
+	@scripts/bootstrap.sh python graphviz chromium
+	$(MAKE) --no-print-directory check lint site export
+	.venv/bin/pytest
+
+bench: setup ## benchmarks (printing figures)
+	$(PY) -m futurebank.bench
+
+lock: ## re-resolve requirements.lock from pyproject.toml (needs the registry)
+	python3 -m pip install -q uv && python3 -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean: ## remove build output
+	rm -rf build

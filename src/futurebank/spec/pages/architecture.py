@@ -1,0 +1,112 @@
+"""Architecture pages: C4 diagrams and element tables generated from ``docs/architecture/c4.yaml``.
+
+Each generator renders Graphviz DOT through Sphinx's own ``graphviz`` directive, so the site
+builds offline (the local ``dot`` binary draws the SVG) and the diagrams cannot drift from the
+model: there is no hand-drawn picture to forget to update.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from futurebank.spec.c4 import Model, container_dot, context_dot, load_model
+from futurebank.spec.sphinx_ext import generator, md_escape
+from futurebank.spec.yaml_lines import SpecFileError
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = Path("architecture") / "c4.yaml"
+FOCUS_SYSTEM = "futurebank"  # the system whose containers the container view shows
+
+
+def _model(app: Sphinx) -> Model | None:
+    path = Path(app.srcdir) / MODEL_FILE
+    app.env.note_dependency(str(path))
+    try:
+        return load_model(path)
+    except SpecFileError as exc:
+        # report where the model is wrong; the page renders without the diagram
+        logger.warning(
+            "%s", exc.detail, location=f"{exc.path}:{exc.line}", type="futurebank", subtype=exc.rule
+        )
+        return None
+
+
+def _graphviz(dot: str, caption: str, alt: str) -> str:
+    return f"```{{graphviz}}\n:caption: {caption}\n:alt: {alt}\n:align: center\n\n{dot.rstrip()}\n```\n"
+
+
+def _cell(text: str) -> str:
+    return md_escape(" ".join(text.split()))
+
+
+@generator("c4-context")
+def c4_context(app: Sphinx) -> str:
+    model = _model(app)
+    if model is None:
+        return ""
+    return _graphviz(
+        context_dot(model),
+        "System context (C4 level 1), generated from docs/architecture/c4.yaml",
+        "People and software systems around the futurebank platform and how they interact",
+    )
+
+
+@generator("c4-containers")
+def c4_containers(app: Sphinx) -> str:
+    model = _model(app)
+    if model is None:
+        return ""
+    return _graphviz(
+        container_dot(model, FOCUS_SYSTEM),
+        "Containers of the platform grouped by trust zone (C4 level 2), generated from c4.yaml",
+        "Containers of the futurebank platform inside their trust zones, with the systems they call",
+    )
+
+
+@generator("c4-elements")
+def c4_elements(app: Sphinx) -> str:
+    """Every element of the model as a table: the text behind the boxes."""
+    model = _model(app)
+    if model is None:
+        return ""
+    rows = ["| Id | Name | Kind | Technology | Trust zone | Description |", "|---|---|---|---|---|---|"]
+    for element in model.elements.values():
+        kind = element.kind if element.kind != "system" else f"system ({element.scope})"
+        zone = model.zones[element.zone].name if element.zone else ""
+        rows.append(
+            f"| `{element.id}` | {_cell(element.name)} | {kind} | {_cell(element.technology)} | "
+            f"{_cell(zone)} | {_cell(element.description)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+@generator("c4-relationships")
+def c4_relationships(app: Sphinx) -> str:
+    """Every relationship of the model: the integration inventory."""
+    model = _model(app)
+    if model is None:
+        return ""
+    rows = ["| From | To | What | Technology |", "|---|---|---|---|"]
+    for rel in model.relationships:
+        rows.append(
+            f"| {_cell(model.elements[rel.source].name)} | {_cell(model.elements[rel.destination].name)} | "
+            f"{_cell(rel.description)} | {_cell(rel.technology)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+@generator("c4-zones")
+def c4_zones(app: Sphinx) -> str:
+    """Trust zones and the containers each holds."""
+    model = _model(app)
+    if model is None:
+        return ""
+    rows = ["| Trust zone | What it protects | Containers |", "|---|---|---|"]
+    for zone in model.zones.values():
+        members = ", ".join(e.name for e in model.elements.values() if e.zone == zone.id)
+        rows.append(f"| {_cell(zone.name)} | {_cell(zone.description)} | {_cell(members)} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,67 @@
+"""``python -m futurebank.sandbox``: serve | reset | migrate | audit verify.
+
+Configuration comes from the environment (see ``futurebank.sandbox.config``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from futurebank.sandbox.config import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m futurebank.sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the sandbox API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    reset = sub.add_parser("reset", help="wipe the database and seed the demo data again")
+    reset.add_argument(
+        "--no-history", action="store_true", help="only docs/stories/seed.yaml, no generated history"
+    )
+    sub.add_parser("migrate", help="apply the Alembic migrations")
+    audit = sub.add_parser("audit", help="audit log tools").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check the hash chain; exit 1 when an entry was changed or deleted")
+    args = parser.parse_args(argv)
+
+    from futurebank.sandbox import bootstrap
+
+    settings = Settings.from_env()
+    if args.command == "serve":
+        import uvicorn
+
+        from futurebank.sandbox.entrypoints.app import create_app
+        from futurebank.sandbox.entrypoints.observability import configure_logging
+
+        configure_logging()
+        uvicorn.run(
+            create_app(bootstrap.bootstrap(settings)), host=args.host, port=args.port, log_level="warning"
+        )
+        return 0
+    db = bootstrap.open_database(settings)
+    try:
+        if args.command == "migrate":
+            print("database migrated to head")
+        elif args.command == "reset":
+            counts = bootstrap.reset(db, history=not args.no_history)
+            print("demo data seeded: " + json.dumps(counts))
+        elif args.command == "audit":
+            count, problems = bootstrap.verify_audit(db)
+            if problems:
+                print(f"broken: {len(problems)} problem(s) in {count} entries")
+                for problem in problems:
+                    print("  " + problem)
+                return 1
+            print(f"intact: {count} entries")
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Adapters: the database, token signing and the audit log store."""

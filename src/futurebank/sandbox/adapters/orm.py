@@ -1,0 +1,256 @@
+"""Database tables (SQLAlchemy Core) and the classical mapping of the domain classes onto them.
+
+Money columns hold integer minor units: exact on SQLite and PostgreSQL alike. The CHECK on
+``accounts`` makes the database itself refuse a balance beyond the overdraft limit, whatever
+code path writes it (the django-hordak habit: invariants live in the database too).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+from futurebank.sandbox.domain.cards import Card
+from futurebank.sandbox.domain.consents import Consent
+from futurebank.sandbox.domain.customers import Customer
+from futurebank.sandbox.domain.ledger import Account
+from futurebank.sandbox.domain.payments import Payment
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on both databases.
+
+    SQLite has no time-zone type and would hand back naive values; storing UTC and re-attaching
+    the zone keeps comparisons and RFC 3339 output correct.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: the sandbox stores aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UtcDateTime()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("date_of_birth", Date, nullable=True),
+    Column("email", String(200), nullable=True),
+    Column("phone", String(16), nullable=True),
+    Column("preferred_language", String(2), nullable=False),
+    Column("customer_since", Date, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=True, index=True),
+    Column("number", String(34), nullable=False, unique=True),
+    Column("name", String(70), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("overdraft_limit_minor", BigInteger, nullable=False),
+    Column("booked_minor", BigInteger, nullable=False),
+    Column("pending_minor", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("opened_at", TS, nullable=False),
+    CheckConstraint("overdraft_limit_minor >= 0", name="limit_not_negative"),
+    CheckConstraint(
+        "kind = 'internal' OR booked_minor + pending_minor >= -overdraft_limit_minor",
+        name="within_limit",
+    ),
+)
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("booked_at", TS, nullable=False),
+    Column("description", String(140), nullable=False),
+    Column("merchant_name", String(100), nullable=True),
+    Column("mcc", String(4), nullable=True),
+    Column("merchant_city", String(60), nullable=True),
+    Column("merchant_country", String(2), nullable=True),
+    Column("card_id", String(64), nullable=True),
+    Column("payment_id", String(64), nullable=True),
+)
+
+# One row per leg. ``id`` is the public transaction id of that leg as its account sees it.
+postings = Table(
+    "postings",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("entry_id", String(64), ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("booked_at", TS, nullable=False),
+    Column("counterparty_name", String(200), nullable=True),
+    Column("counterparty_account", String(34), nullable=True),
+    CheckConstraint("amount_minor <> 0", name="not_zero"),
+    Index("ix_postings_account_booked", "account_id", "booked_at", "seq"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("debtor_account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("creditor_account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("creditor_account_number", String(34), nullable=False),
+    Column("creditor_name", String(70), nullable=True),
+    Column("to_own_account", Boolean, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(4), nullable=False),
+    Column("remittance_information", String(140), nullable=True),
+    Column("end_to_end_id", String(35), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("status_updated_at", TS, nullable=False),
+    Column("journal_id", String(64), ForeignKey("journal_entries.id"), nullable=True),
+    Column("status_reason", String(4), nullable=True),
+    CheckConstraint("amount_minor > 0", name="positive"),
+    Index("ix_payments_customer_created", "customer_id", "created_at", "id"),
+)
+
+cards = Table(
+    "cards",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column("masked_pan", String(16), nullable=False),
+    Column("payment_system", String(16), nullable=False),
+    Column("card_type", String(16), nullable=False),
+    Column("expiry", String(7), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("locked", Boolean, nullable=False),
+    Column("controls_updated_at", TS, nullable=False),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=True),
+    Column("client_id", String(64), nullable=False),
+    Column("permissions", JSON, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("status_updated_at", TS, nullable=False),
+    Column("expires_at", TS, nullable=True),
+    Column("transactions_from", TS, nullable=True),
+    Column("transactions_to", TS, nullable=True),
+    Index("ix_consents_customer_client", "customer_id", "client_id"),
+    Index("ix_consents_client", "client_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("created_at", TS, nullable=False),
+    PrimaryKeyConstraint("client_id", "customer_id", "key"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_id", String(128), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("details", Text, nullable=False),  # canonical JSON text, hashed as stored
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# One row: the chain's last sequence number and hash. Updated in the same transaction as each
+# append; locking it serialises appenders so the chain never forks.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables once per process (cosmicpython's classical mapping)."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(Customer, customers)
+    mapper_registry.map_imperatively(Account, accounts)
+    mapper_registry.map_imperatively(Payment, payments)
+    mapper_registry.map_imperatively(Card, cards)
+    mapper_registry.map_imperatively(Consent, consents)
+    _mapped = True

@@ -1,0 +1,465 @@
+"""Repositories: the only code that knows SQL. Every query a customer can reach filters by the
+customer's id, so another customer's row is simply not found (ownership by construction)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, and_, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from futurebank.sandbox.adapters import orm
+from futurebank.sandbox.domain.audit import GENESIS, AuditRecord, StoredEntry, chain_hash
+from futurebank.sandbox.domain.cards import Card
+from futurebank.sandbox.domain.consents import Consent, ConsentStatus
+from futurebank.sandbox.domain.customers import Customer
+from futurebank.sandbox.domain.errors import KeyInFlight
+from futurebank.sandbox.domain.idempotency import StoredResponse
+from futurebank.sandbox.domain.ledger import Account, AccountKind, JournalEntry
+from futurebank.sandbox.domain.payments import Payment
+
+
+class CustomerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, customer_id: str) -> Customer | None:
+        return self.session.get(Customer, customer_id)
+
+    def by_username(self, username: str) -> Customer | None:
+        return self.session.scalars(select(Customer).where(orm.customers.c.username == username)).first()
+
+    def add(self, customer: Customer) -> None:
+        self.session.add(customer)
+
+    def all(self) -> Sequence[Customer]:
+        return self.session.scalars(
+            select(Customer).order_by(orm.customers.c.created_at, orm.customers.c.id)
+        ).all()
+
+
+class AccountRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, account: Account) -> None:
+        self.session.add(account)
+
+    def owned(self, customer_id: str, account_id: str) -> Account | None:
+        return self.session.scalars(
+            select(Account).where(orm.accounts.c.id == account_id, orm.accounts.c.customer_id == customer_id)
+        ).first()
+
+    def for_customer(self, customer_id: str) -> Sequence[Account]:
+        return self.session.scalars(
+            select(Account)
+            .where(
+                orm.accounts.c.customer_id == customer_id, orm.accounts.c.kind != AccountKind.INTERNAL.value
+            )
+            .order_by(orm.accounts.c.opened_at, orm.accounts.c.id)
+        ).all()
+
+    def by_number(self, number: str) -> Account | None:
+        return self.session.scalars(select(Account).where(orm.accounts.c.number == number)).first()
+
+    def lock(self, account_ids: Sequence[str]) -> dict[str, Account]:
+        """Load and lock the rows a transfer will change, always in id order so two transfers in
+        opposite directions cannot deadlock. ``FOR UPDATE`` is dropped by SQLAlchemy on SQLite,
+        where BEGIN IMMEDIATE already holds the database's write lock."""
+        rows = self.session.scalars(
+            select(Account)
+            .where(orm.accounts.c.id.in_(sorted(set(account_ids))))
+            .order_by(orm.accounts.c.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        return {a.id: a for a in rows}
+
+    def all(self) -> Sequence[Account]:
+        return self.session.scalars(select(Account).order_by(orm.accounts.c.id)).all()
+
+
+@dataclass(frozen=True)
+class TransactionRow:
+    """One leg as its account sees it, joined with its journal entry."""
+
+    id: str
+    seq: int
+    account_id: str
+    amount_minor: int
+    currency: str
+    status: str
+    booked_at: datetime
+    description: str
+    merchant_name: str | None
+    mcc: str | None
+    merchant_city: str | None
+    merchant_country: str | None
+    card_id: str | None
+    kind: str
+    payment_id: str | None
+    counterparty_name: str | None
+    counterparty_account: str | None
+    entry_id: str
+
+
+_TXN_COLUMNS = (
+    orm.postings.c.id,
+    orm.postings.c.seq,
+    orm.postings.c.account_id,
+    orm.postings.c.amount_minor,
+    orm.postings.c.currency,
+    orm.postings.c.status,
+    orm.postings.c.booked_at,
+    orm.journal_entries.c.description,
+    orm.journal_entries.c.merchant_name,
+    orm.journal_entries.c.mcc,
+    orm.journal_entries.c.merchant_city,
+    orm.journal_entries.c.merchant_country,
+    orm.journal_entries.c.card_id,
+    orm.journal_entries.c.kind,
+    orm.journal_entries.c.payment_id,
+    orm.postings.c.counterparty_name,
+    orm.postings.c.counterparty_account,
+    orm.postings.c.entry_id,
+)
+
+
+def _txn(row: Any) -> TransactionRow:  # a Row of _TXN_COLUMNS
+    return TransactionRow(*tuple(row))
+
+
+@dataclass(frozen=True)
+class LegInfo:
+    """What the other side of a leg is called, as shown in the account's transaction list."""
+
+    counterparty_name: str | None = None
+    counterparty_account: str | None = None
+
+
+class LedgerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: JournalEntry, leg_ids: Sequence[str], leg_info: Sequence[LegInfo]) -> None:
+        m = entry.merchant
+        self.session.execute(
+            orm.journal_entries.insert().values(
+                id=entry.id,
+                kind=entry.kind,
+                status=entry.status.value,
+                booked_at=entry.booked_at,
+                description=entry.description,
+                merchant_name=m.name if m else None,
+                mcc=m.mcc if m else None,
+                merchant_city=m.city if m else None,
+                merchant_country=m.country if m else None,
+                card_id=entry.card_id,
+                payment_id=entry.payment_id,
+            )
+        )
+        self.session.execute(
+            orm.postings.insert(),
+            [
+                {
+                    "id": leg_id,
+                    "entry_id": entry.id,
+                    "account_id": leg.account_id,
+                    "amount_minor": leg.amount_minor,
+                    "currency": leg.currency,
+                    "status": entry.status.value,
+                    "booked_at": entry.booked_at,
+                    "counterparty_name": info.counterparty_name,
+                    "counterparty_account": info.counterparty_account,
+                }
+                for leg, leg_id, info in zip(entry.legs, leg_ids, leg_info, strict=True)
+            ],
+        )
+
+    def transactions(
+        self,
+        account_id: str,
+        *,
+        booked_from: datetime | None,
+        booked_to: datetime | None,
+        booked_until: datetime | None = None,
+        indicator: str | None,
+        after: tuple[datetime, int] | None,
+        limit: int,
+    ) -> list[TransactionRow]:
+        """Newest first; ``after`` is the (booked_at, seq) of the last row of the previous page."""
+        p = orm.postings.c
+        query = (
+            select(*_TXN_COLUMNS)
+            .join(orm.journal_entries, orm.journal_entries.c.id == p.entry_id)
+            .where(p.account_id == account_id)
+        )
+        if booked_from is not None:
+            query = query.where(p.booked_at >= booked_from)
+        if booked_to is not None:  # the API's booked_to is exclusive
+            query = query.where(p.booked_at < booked_to)
+        if booked_until is not None:  # a consent's transactions_to is inclusive
+            query = query.where(p.booked_at <= booked_until)
+        if indicator == "CRDT":
+            query = query.where(p.amount_minor > 0)
+        elif indicator == "DBIT":
+            query = query.where(p.amount_minor < 0)
+        if after is not None:
+            at, seq = after
+            query = query.where(or_(p.booked_at < at, and_(p.booked_at == at, p.seq < seq)))
+        query = query.order_by(p.booked_at.desc(), p.seq.desc()).limit(limit)
+        return [_txn(r) for r in self.session.execute(query)]
+
+    def transaction(self, account_id: str, transaction_id: str) -> TransactionRow | None:
+        p = orm.postings.c
+        row = self.session.execute(
+            select(*_TXN_COLUMNS)
+            .join(orm.journal_entries, orm.journal_entries.c.id == p.entry_id)
+            .where(p.account_id == account_id, p.id == transaction_id)
+        ).first()
+        return _txn(row) if row is not None else None
+
+    def leg_for_payment(self, payment_id: str, account_id: str) -> TransactionRow | None:
+        p = orm.postings.c
+        row = self.session.execute(
+            select(*_TXN_COLUMNS)
+            .join(orm.journal_entries, orm.journal_entries.c.id == p.entry_id)
+            .where(orm.journal_entries.c.payment_id == payment_id, p.account_id == account_id)
+        ).first()
+        return _txn(row) if row is not None else None
+
+    def posting_sums(self) -> dict[tuple[str, str], int]:
+        """Sum of postings per (account, status): the ground truth the cached balances must equal."""
+        p = orm.postings.c
+        rows = self.session.execute(
+            select(p.account_id, p.status, func.sum(p.amount_minor)).group_by(p.account_id, p.status)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def entry_sums(self) -> dict[str, int]:
+        p = orm.postings.c
+        rows = self.session.execute(select(p.entry_id, func.sum(p.amount_minor)).group_by(p.entry_id))
+        return {r[0]: int(r[1]) for r in rows}
+
+    def legs_of_entry(self, entry_id: str) -> list[tuple[str, int]]:
+        p = orm.postings.c
+        rows = self.session.execute(select(p.account_id, p.amount_minor).where(p.entry_id == entry_id))
+        return [(r[0], int(r[1])) for r in rows]
+
+
+class PaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, payment: Payment) -> None:
+        self.session.add(payment)
+
+    def owned(self, customer_id: str, payment_id: str) -> Payment | None:
+        return self.session.scalars(
+            select(Payment).where(orm.payments.c.id == payment_id, orm.payments.c.customer_id == customer_id)
+        ).first()
+
+    def for_customer(
+        self, customer_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Payment]:
+        c = orm.payments.c
+        query = select(Payment).where(c.customer_id == customer_id)
+        if after is not None:
+            at, pid = after
+            query = query.where(or_(c.created_at < at, and_(c.created_at == at, c.id < pid)))
+        return self.session.scalars(query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)).all()
+
+    def all(self) -> Sequence[Payment]:
+        return self.session.scalars(select(Payment)).all()
+
+
+class CardRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, card: Card) -> None:
+        self.session.add(card)
+
+    def owned(self, customer_id: str, card_id: str, for_update: bool = False) -> Card | None:
+        query = select(Card).where(orm.cards.c.id == card_id, orm.cards.c.customer_id == customer_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def for_customer(self, customer_id: str) -> Sequence[Card]:
+        return self.session.scalars(
+            select(Card).where(orm.cards.c.customer_id == customer_id).order_by(orm.cards.c.id)
+        ).all()
+
+
+class ConsentRepository:
+    """Consents are visible to the customer who granted them, or (client credentials tokens) to the
+    client app they were granted to."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, consent: Consent) -> None:
+        self.session.add(consent)
+
+    @staticmethod
+    def _visible(customer_id: str | None, client_id: str) -> Any:
+        c = orm.consents.c
+        return c.customer_id == customer_id if customer_id is not None else c.client_id == client_id
+
+    def visible(
+        self, customer_id: str | None, client_id: str, consent_id: str, for_update: bool = False
+    ) -> Consent | None:
+        query = select(Consent).where(orm.consents.c.id == consent_id, self._visible(customer_id, client_id))
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def get(self, consent_id: str) -> Consent | None:
+        return self.session.get(Consent, consent_id)
+
+    def page(
+        self, customer_id: str | None, client_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[Consent]:
+        c = orm.consents.c
+        query = select(Consent).where(self._visible(customer_id, client_id))
+        if after is not None:
+            at, cid = after
+            query = query.where(or_(c.created_at < at, and_(c.created_at == at, c.id < cid)))
+        return self.session.scalars(query.order_by(c.created_at.desc(), c.id.desc()).limit(limit)).all()
+
+    def authorised_for(self, customer_id: str, client_id: str) -> Sequence[Consent]:
+        c = orm.consents.c
+        return self.session.scalars(
+            select(Consent).where(
+                c.customer_id == customer_id,
+                c.client_id == client_id,
+                c.status == ConsentStatus.AUTHORISED.value,
+            )
+        ).all()
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(
+        self, client_id: str, customer_id: str, key: str, fingerprint: str, now: datetime, wait_ms: int
+    ) -> StoredResponse | None:
+        """Insert a placeholder for the key in the current transaction, or return what is stored.
+
+        The placeholder is never visible to anyone else: it commits together with the real
+        response. A concurrent request with the same key blocks on the unique index until the
+        first commits (PostgreSQL) or cannot start before it (SQLite's single writer), and then
+        finds the stored response to replay. On PostgreSQL the wait is bounded by ``lock_timeout``.
+        """
+        values = {
+            "client_id": client_id,
+            "customer_id": customer_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "status_code": 0,
+            "body": b"",
+            "created_at": now,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert_stmt: Any
+        if dialect == "postgresql":
+            self.session.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
+            insert_stmt = postgresql.insert(orm.idempotency_keys).values(**values).on_conflict_do_nothing()
+        else:
+            insert_stmt = sqlite.insert(orm.idempotency_keys).values(**values).on_conflict_do_nothing()
+        try:
+            inserted = int(cast(CursorResult[Any], self.session.execute(insert_stmt)).rowcount)
+        except OperationalError as exc:  # lock_timeout expired: the first request is still running
+            raise KeyInFlight("a request with this idempotency key is still being processed") from exc
+        if dialect == "postgresql":
+            self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        if inserted == 1:
+            return None
+        k = orm.idempotency_keys.c
+        row = self.session.execute(
+            select(k.fingerprint, k.status_code, k.body).where(
+                k.client_id == client_id, k.customer_id == customer_id, k.key == key
+            )
+        ).one()
+        return StoredResponse(fingerprint=row[0], status=int(row[1]), body=bytes(row[2]))
+
+    def store(self, client_id: str, customer_id: str, key: str, status: int, body: bytes) -> None:
+        k = orm.idempotency_keys.c
+        self.session.execute(
+            update(orm.idempotency_keys)
+            .where(k.client_id == client_id, k.customer_id == customer_id, k.key == key)
+            .values(status_code=status, body=body)
+        )
+
+    def count(self) -> int:
+        return int(self.session.execute(select(func.count()).select_from(orm.idempotency_keys)).scalar_one())
+
+
+class AuditRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, record: AuditRecord) -> str:
+        """Chain the record onto the head, under a row lock on the head (one chain, no forks)."""
+        h = orm.audit_head.c
+        head = self.session.execute(select(h.seq, h.hash).where(h.id == 1).with_for_update()).first()
+        if head is None:
+            self.session.execute(orm.audit_head.insert().values(id=1, seq=0, hash=GENESIS))
+            seq, prev = 1, GENESIS
+        else:
+            seq, prev = int(head[0]) + 1, str(head[1])
+        body = record.body(seq)
+        digest = chain_hash(prev, body)
+        self.session.execute(
+            orm.audit_log.insert().values(
+                seq=seq,
+                at=record.at,
+                action=record.action,
+                client_id=record.client_id,
+                customer_id=record.customer_id,
+                resource_type=record.resource_type,
+                resource_id=record.resource_id,
+                correlation_id=record.correlation_id,
+                outcome=record.outcome,
+                details=json.dumps(record.details, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        self.session.execute(update(orm.audit_head).where(h.id == 1).values(seq=seq, hash=digest))
+        return digest
+
+    def head(self) -> tuple[int, str]:
+        h = orm.audit_head.c
+        row = self.session.execute(select(h.seq, h.hash).where(h.id == 1)).first()
+        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+    def entries(self) -> Iterator[StoredEntry]:
+        a = orm.audit_log.c
+        result = self.session.execute(select(orm.audit_log).order_by(a.seq)).mappings()
+        for r in result:
+            try:
+                details = json.loads(r["details"])
+            except ValueError:
+                details = {"unparseable": r["details"]}
+            body = {
+                "seq": int(r["seq"]),
+                "at": r["at"],
+                "action": r["action"],
+                "client_id": r["client_id"],
+                "customer_id": r["customer_id"],
+                "resource_type": r["resource_type"],
+                "resource_id": r["resource_id"],
+                "correlation_id": r["correlation_id"],
+                "outcome": r["outcome"],
+                "details": details,
+            }
+            yield StoredEntry(seq=int(r["seq"]), body=body, prev_hash=r["prev_hash"], hash=r["hash"])

@@ -1,0 +1,144 @@
+"""Composition root: builds every adapter from ``Settings`` and wires them into the app (the one
+place that knows concrete classes, as in cosmicpython's bootstrap)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from starlette.types import ASGIApp
+
+from futurebank.sandbox.adapters import orm
+from futurebank.sandbox.adapters.db import Database, make_database
+from futurebank.sandbox.adapters.migrate import upgrade
+from futurebank.sandbox.adapters.tokens import TokenService, load_or_create_key
+from futurebank.sandbox.config import Settings
+from futurebank.sandbox.domain.audit import StoredEntry, verify_chain
+from futurebank.sandbox.entrypoints.app import create_app
+from futurebank.sandbox.entrypoints.deps import Container
+from futurebank.sandbox.entrypoints.observability import Metrics, configure_logging
+from futurebank.sandbox.service_layer.cursors import CursorCodec
+from futurebank.sandbox.service_layer.seed import default_seed_path, seed
+from futurebank.sandbox.service_layer.services import Clock, Service, utc_now
+from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger("futurebank.sandbox")
+REPO_ROOT = Path(__file__).resolve().parents[3]
+CONTRACT = REPO_ROOT / "docs" / "api" / "openapi.yaml"
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _secret(path: Path) -> bytes:
+    """A random secret kept in the data directory (created once, readable by the owner only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
+            os.link(tmp, path)
+        tmp.unlink()
+    return path.read_bytes()
+
+
+def open_database(settings: Settings) -> Database:
+    orm.start_mappers()
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_database(settings.database_url)
+    upgrade(db.engine)
+    return db
+
+
+def is_empty(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(orm.customers)).scalar_one()) == 0
+
+
+# Children before parents, so foreign keys never block the wipe.
+_WIPE_ORDER = (
+    orm.audit_log,
+    orm.audit_head,
+    orm.idempotency_keys,
+    orm.payments,
+    orm.postings,
+    orm.journal_entries,
+    orm.cards,
+    orm.consents,
+    orm.accounts,
+    orm.customers,
+)
+
+
+def reset(db: Database, seed_path: Path | None = None, history: bool = True) -> dict[str, int]:
+    """Wipe every table and seed the demo data again, in one transaction."""
+    with UnitOfWork(db) as uow:
+        for table in _WIPE_ORDER:
+            uow.session.execute(delete(table))
+        counts = seed(uow, seed_path, history=history)
+        uow.commit()
+    return counts
+
+
+def seed_if_empty(db: Database, seed_path: Path | None = None, history: bool = True) -> bool:
+    with UnitOfWork(db) as uow:
+        if uow.customers.all():
+            return False
+        seed(uow, seed_path, history=history)
+        uow.commit()
+    return True
+
+
+def verify_audit(db: Database) -> tuple[int, list[str]]:
+    """(number of entries, problems); an empty problem list means the chain is intact."""
+    with UnitOfWork(db) as uow:
+        head_seq, head_hash = uow.audit.head()
+        entries: list[StoredEntry] = list(uow.audit.entries())
+    return len(entries), verify_chain(entries, head_seq, head_hash)
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = utc_now,
+    new_id: Callable[[], str] | None = None,
+    seed_path: Path | None = None,
+    history: bool = True,
+) -> Container:
+    settings = settings or Settings.from_env()
+    db = open_database(settings)
+    if settings.seed:
+        seed_if_empty(db, seed_path or default_seed_path(), history=history)
+    tokens = TokenService(
+        load_or_create_key(settings.data_dir / "jwt-signing-key.json"),
+        settings.issuer,
+        settings.audience,
+        settings.token_ttl_s,
+    )
+    return Container(
+        settings=settings,
+        db=db,
+        service=Service(db, clock, settings.idempotency_wait_s),
+        tokens=tokens,
+        cursors=CursorCodec(_secret(settings.data_dir / "cursor-secret")),
+        metrics=Metrics(),
+        new_id=new_id or new_uuid,
+        clock=clock,
+        contract_path=CONTRACT if CONTRACT.exists() else None,
+    )
+
+
+def app_from_env() -> ASGIApp:
+    """uvicorn factory: ``uvicorn --factory futurebank.sandbox.bootstrap:app_from_env``."""
+    configure_logging()
+    return create_app(bootstrap())

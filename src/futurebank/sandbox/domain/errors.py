@@ -1,0 +1,82 @@
+"""Domain errors. Each carries the contract's stable problem code so the HTTP layer never guesses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused the request."""
+
+    code = "DOMAIN_ERROR"
+    status = 422
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+
+
+class CurrencyMismatch(DomainError):
+    code = "CURRENCY_MISMATCH"
+
+
+class SameAccount(DomainError):
+    code = "SAME_ACCOUNT"
+
+
+class CardClosed(DomainError):
+    code = "CARD_CLOSED"
+
+
+class InvalidAmount(DomainError):
+    """Zero, negative or over-precise amounts: reported as a validation failure of the request."""
+
+    code = "VALIDATION_FAILED"
+    status = 400
+    pointer = "/amount/amount"
+
+
+class ConsentNotActive(DomainError):
+    code = "CONSENT_NOT_ACTIVE"
+    status = 409
+
+
+class NotFound(DomainError):
+    """Unknown id, or an id that belongs to somebody else: the two are indistinguishable on purpose."""
+
+    code = "RESOURCE_NOT_FOUND"
+    status = 404
+
+    def __init__(self, detail: str, pointer: str | None = None) -> None:
+        super().__init__(detail)
+        self.pointer = pointer
+
+
+class UnbalancedEntry(Exception):
+    """A journal entry whose legs do not sum to zero: a programming error, never a user error."""
+
+
+class ConsentRequired(DomainError):
+    """No authorised consent of this customer lets this client read this kind of data."""
+
+    code = "CONSENT_REQUIRED"
+    status = 403
+
+
+class KeyInFlight(DomainError):
+    """The same idempotency key is still being processed by another request."""
+
+    code = "IDEMPOTENCY_KEY_IN_FLIGHT"
+    status = 409
+
+
+class KeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 422
+
+
+class InvalidCursor(DomainError):
+    code = "INVALID_CURSOR"
+    status = 400

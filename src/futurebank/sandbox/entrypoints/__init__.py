@@ -1,0 +1,1 @@
+"""HTTP entrypoints: the FastAPI application, its routers, problem handlers and middleware."""

@@ -1,0 +1,112 @@
+"""The FastAPI application: routers under /api/v1, problem handlers, and the middleware stack."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp
+
+from futurebank.sandbox.domain.errors import DomainError
+from futurebank.sandbox.entrypoints.deps import Container
+from futurebank.sandbox.entrypoints.errors import domain_problem
+from futurebank.sandbox.entrypoints.middleware import (
+    BodyLimit,
+    Observability,
+    RateLimit,
+    SafetyNet,
+    TokenBucket,
+)
+from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError, problem_response
+from futurebank.sandbox.entrypoints.routers import (
+    accounts,
+    cards,
+    consents,
+    console,
+    not_implemented,
+    oauth,
+    ops,
+    payments,
+    profile,
+)
+
+API_PREFIX = "/api/v1"
+
+
+def _instance(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + ("?" + query if query else "")
+
+
+def build_api(c: Container) -> FastAPI:
+    """The routed application without middleware (the conformance test reads its routes)."""
+    # The contract file is the API's description; FastAPI's generated one is switched off so that
+    # nobody mistakes it for the source.
+    app = FastAPI(
+        title="futurebank reference sandbox",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
+    app.state.container = c
+    for module in (consents, profile, accounts, payments, cards, not_implemented, oauth):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(ops.router)
+    app.include_router(console.router)
+
+    @app.exception_handler(ProblemError)
+    async def on_problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(exc.code, exc.detail, _instance(request), exc.errors, exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def on_domain(request: Request, exc: DomainError) -> Response:
+        code, detail, errors = domain_problem(exc)
+        return problem_response(code, detail, _instance(request), errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow", "")
+            return problem_response(
+                "METHOD_NOT_ALLOWED",
+                f"{request.method} is not allowed here; allowed: {allow}.",
+                _instance(request),
+                headers={"Allow": allow},
+            )
+        if exc.status_code == 404:
+            return problem_response("RESOURCE_NOT_FOUND", "No such resource.", _instance(request))
+        return problem_response("INTERNAL_ERROR", "An unexpected error occurred.", _instance(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            FieldError("/" + "/".join(str(p) for p in e.get("loc", ())), "INVALID", str(e.get("msg", "")))
+            for e in exc.errors()
+        ]
+        return problem_response("VALIDATION_FAILED", "The request is invalid.", _instance(request), errors)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        # Details go to the log (SafetyNet logs the re-raised exception), never to the client.
+        return problem_response(
+            "INTERNAL_ERROR",
+            "An unexpected error occurred. Quote the correlation id to support.",
+            _instance(request),
+        )
+
+    return app
+
+
+def wrap(app: ASGIApp, c: Container) -> ASGIApp:
+    s = c.settings
+    limited = RateLimit(
+        BodyLimit(app, s.max_body_bytes), TokenBucket(s.rate_limit_rps, s.rate_limit_burst), c.tokens
+    )
+    return Observability(SafetyNet(limited), c.metrics, log_requests=s.access_log)
+
+
+def create_app(c: Container) -> ASGIApp:
+    return wrap(build_api(c), c)

@@ -1,0 +1,100 @@
+"""RFC 9457 problem details with the contract's stable codes. Every error response goes through
+``problem_response`` so the body shape, media type and headers are the same everywhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.responses import Response
+
+from futurebank.sandbox.entrypoints.context import current_correlation_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://futurebank.example/problems/"
+
+# code -> (HTTP status, title). The single table of every code this server can answer with.
+CODES: dict[str, tuple[int, str]] = {
+    "MALFORMED_JSON": (400, "Malformed JSON"),
+    "VALIDATION_FAILED": (400, "Validation failed"),
+    "INVALID_CURSOR": (400, "Invalid cursor"),
+    "IDEMPOTENCY_KEY_MISSING": (400, "Idempotency-Key missing"),
+    "UNAUTHENTICATED": (401, "Unauthenticated"),
+    "INSUFFICIENT_SCOPE": (403, "Insufficient scope"),
+    "CONSENT_REQUIRED": (403, "Consent required"),
+    "RESOURCE_NOT_FOUND": (404, "Resource not found"),
+    "METHOD_NOT_ALLOWED": (405, "Method not allowed"),
+    "IDEMPOTENCY_KEY_IN_FLIGHT": (409, "Idempotency-Key in flight"),
+    "CONSENT_NOT_ACTIVE": (409, "Consent not active"),
+    "PAYLOAD_TOO_LARGE": (413, "Payload too large"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported media type"),
+    "IDEMPOTENCY_KEY_REUSED": (422, "Idempotency-Key reused"),
+    "INSUFFICIENT_FUNDS": (422, "Insufficient funds"),
+    "CURRENCY_MISMATCH": (422, "Currency mismatch"),
+    "SAME_ACCOUNT": (422, "Same account"),
+    "CARD_CLOSED": (422, "Card closed"),
+    "RATE_LIMITED": (429, "Rate limited"),
+    "NOT_IMPLEMENTED": (501, "Not implemented"),
+    "INTERNAL_ERROR": (500, "Internal error"),
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    pointer: str
+    code: str
+    detail: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"pointer": self.pointer, "code": self.code, "detail": self.detail}
+
+
+@dataclass
+class ProblemError(Exception):
+    """Raise anywhere in the HTTP layer to answer with a problem."""
+
+    code: str
+    detail: str
+    errors: Sequence[FieldError] = field(default_factory=tuple)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)
+
+
+def slug(code: str) -> str:
+    return code.lower().replace("_", "-")
+
+
+def problem_body(code: str, detail: str, instance: str, errors: Sequence[FieldError] = ()) -> bytes:
+    status, title = CODES[code]
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug(code),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+        "correlation_id": current_correlation_id(),
+    }
+    if errors:
+        body["errors"] = [e.as_json() for e in errors]
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def problem_response(
+    code: str,
+    detail: str,
+    instance: str,
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    status = CODES[code][0]
+    return Response(
+        content=problem_body(code, detail, instance, errors),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )

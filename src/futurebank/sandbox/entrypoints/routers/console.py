@@ -1,0 +1,114 @@
+"""Interactive API console that works offline: Swagger UI served from the locally installed
+``fastapi-offline`` package (no CDN), pointed at the contract file itself.
+
+The contract is served with its server and OAuth URLs rewritten to the origin the browser used, so
+"Try it out" and "Authorize" work on any host and port; nothing else in it is changed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import APIRouter
+from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+
+from futurebank.sandbox.entrypoints.deps import container
+
+router = APIRouter()
+
+try:  # the assets ship in a wheel; without it the console says what to install
+    import fastapi_offline
+
+    ASSETS: Path | None = Path(fastapi_offline.__file__).parent / "static"
+except ImportError:  # pragma: no cover - depends on the environment
+    ASSETS = None
+
+_ASSET_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon.png": "image/png",
+}
+
+
+def _origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def contract_for(request: Request, contract: dict[str, Any]) -> dict[str, Any]:
+    origin = _origin(request)
+    doc: dict[str, Any] = json.loads(json.dumps(contract))  # deep copy; the original stays as read
+    doc["servers"] = [{"url": f"{origin}/api/v1", "description": "This sandbox"}]
+    flows = doc.get("components", {}).get("securitySchemes", {}).get("oauth2", {}).get("flows", {})
+    for flow in flows.values():
+        for key in ("tokenUrl", "authorizationUrl"):
+            if key in flow:
+                flow[key] = origin + "/api/v1/oauth/" + flow[key].rstrip("/").rsplit("/", 1)[-1]
+    return doc
+
+
+@router.get("/console", name="console", include_in_schema=False)
+async def console(request: Request) -> Response:
+    if ASSETS is None:
+        return PlainTextResponse(
+            "The console needs the fastapi-offline package: pip install fastapi-offline", 503
+        )
+    origin = _origin(request)
+    config = {
+        "url": "/console/openapi.yaml",
+        "dom_id": "#swagger-ui",
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,  # the default would call validator.swagger.io
+        "oauth2RedirectUrl": origin + "/console/oauth2-redirect.html",
+    }
+    oauth = {"clientId": "demo-app", "usePkceWithAuthorizationCodeGrant": True, "scopes": []}
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>futurebank sandbox - API console</title>
+<link rel="icon" href="/console/static/favicon.png">
+<link rel="stylesheet" href="/console/static/swagger-ui.css"></head>
+<body>
+<div style="font:14px system-ui,sans-serif;margin:1em 2em">
+<b>futurebank reference sandbox</b>. Authorize with the <i>authorizationCode</i> flow (client
+<code>demo-app</code>, no secret needed with PKCE; pick a demo customer on the sign-in page), then
+create a consent with <code>POST /consents</code> before reading accounts. Scripts:
+<code>curl -s -d grant_type={html.escape("urn:futurebank:params:oauth:grant-type:demo-customer")}
+-d customer=anna -u demo-app:demo-app-secret {html.escape(origin)}/api/v1/oauth/token</code>
+</div>
+<div id="swagger-ui"></div>
+<script src="/console/static/swagger-ui-bundle.js"></script>
+<script>
+const ui = SwaggerUIBundle(Object.assign({json.dumps(config)}, {{presets: [SwaggerUIBundle.presets.apis]}}));
+ui.initOAuth({json.dumps(oauth)});
+</script></body></html>"""
+    return HTMLResponse(page)
+
+
+@router.get("/console/openapi.yaml", name="consoleContract", include_in_schema=False)
+async def console_contract(request: Request) -> Response:
+    c = container(request)
+    if c.contract_path is None or not c.contract_path.exists():
+        return PlainTextResponse("contract file not found", 404)
+    contract = yaml.safe_load(c.contract_path.read_text(encoding="utf-8"))
+    return Response(
+        yaml.safe_dump(contract_for(request, contract), sort_keys=False, allow_unicode=True),
+        media_type="application/yaml",
+    )
+
+
+@router.get("/console/oauth2-redirect.html", name="consoleOAuthRedirect", include_in_schema=False)
+async def console_oauth_redirect() -> Response:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/console/static/{name}", name="consoleAsset", include_in_schema=False)
+async def console_asset(name: str) -> Response:
+    if ASSETS is None or name not in _ASSET_FILES:
+        return PlainTextResponse("not found", 404)
+    return FileResponse(ASSETS / name, media_type=_ASSET_FILES[name])

@@ -1,0 +1,280 @@
+"""Development authorisation server (sandbox only; not part of the contract's paths).
+
+POST /oauth/token grants (RFC 6749 form posts, client authentication by HTTP Basic or form fields):
+
+* ``client_credentials`` - a token for the client app itself (consents it created, no customer data).
+* ``authorization_code`` with PKCE (S256) - after ``GET /oauth/authorize``, a dev sign-in page that
+  lets you pick a demo customer; this is the contract's authorizationCode flow, used by the console.
+* ``urn:futurebank:params:oauth:grant-type:demo-customer`` with ``customer=<username>`` - a
+  dev-only shortcut for scripts: a token for a demo customer without the browser round trip.
+  With ``consent_id=<id>`` it also authorises that client-created consent for the customer.
+
+The password grant is refused: OAuth 2.1 removes it. Errors use RFC 6749's JSON error format.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from futurebank.sandbox.domain.errors import DomainError
+from futurebank.sandbox.entrypoints.deps import AuthCode, Container, container, correlation_id
+from futurebank.sandbox.service_layer import handlers as h
+from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+router = APIRouter()
+
+DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
+ALL_SCOPES = (
+    "consents",
+    "profile:read",
+    "accounts:read",
+    "transactions:read",
+    "payments:read",
+    "payments:write",
+    "cards:read",
+    "cards:write",
+    "assistant",
+    "sustainability:read",
+)
+# The contract's clientCredentials flow lists only these: a client acting for itself.
+CLIENT_SCOPES = ("consents", "accounts:read", "transactions:read", "sustainability:read")
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def response(self) -> JSONResponse:
+        headers = dict(_NO_STORE)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = 'Basic realm="futurebank"'
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description}, self.status, headers=headers
+        )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        raise OAuthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise OAuthError("invalid_request", "the form is not valid UTF-8 url-encoded data") from exc
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise OAuthError("invalid_request", f"parameter {key} repeated")
+        form[key] = value
+    return form
+
+
+def _client(c: Container, request: Request, form: dict[str, str], secret_required: bool = True) -> str:
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+            basic_id, _, basic_secret = decoded.partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise OAuthError("invalid_client", "malformed Basic credentials", 401) from exc
+        client_id, secret = basic_id, basic_secret
+    if not client_id or client_id not in c.settings.clients:
+        raise OAuthError("invalid_client", "unknown client", 401)
+    if (secret_required or secret) and not secrets.compare_digest(
+        secret or "", c.settings.clients[client_id]
+    ):
+        raise OAuthError("invalid_client", "wrong client secret", 401)
+    return client_id
+
+
+def _scopes(form: dict[str, str], allowed: tuple[str, ...]) -> list[str]:
+    requested = form.get("scope", "").split()
+    if not requested:
+        return list(allowed)
+    bad = [s for s in requested if s not in allowed]
+    if bad:
+        raise OAuthError("invalid_scope", f"not available for this grant: {' '.join(bad)}")
+    return [s for s in allowed if s in requested]
+
+
+def _token_response(c: Container, client_id: str, customer_id: str | None, scopes: list[str]) -> JSONResponse:
+    token, ttl = c.tokens.issue(client_id, customer_id, scopes)
+    body: dict[str, Any] = {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": " ".join(scopes),
+    }
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+async def _customer_id(c: Container, username: str) -> str:
+    customer = await c.call(lambda uow: uow.customers.by_username(username))
+    if customer is None:
+        raise OAuthError("invalid_grant", f"no demo customer called {username!r}")
+    return customer.id
+
+
+@router.post("/oauth/token", name="oauthToken", include_in_schema=False)
+async def token(request: Request) -> Response:
+    c = container(request)
+    try:
+        form = await _form(request)
+        grant = form.get("grant_type", "")
+        if grant == "client_credentials":
+            client_id = _client(c, request, form)
+            return _token_response(c, client_id, None, _scopes(form, CLIENT_SCOPES))
+        if grant == DEMO_GRANT:
+            client_id = _client(c, request, form)
+            customer_id = await _customer_id(c, form.get("customer", ""))
+            scopes = _scopes(form, ALL_SCOPES)
+            if form.get("consent_id"):
+                await _authorise_consent(c, request, client_id, customer_id, form["consent_id"])
+            return _token_response(c, client_id, customer_id, scopes)
+        if grant == "authorization_code":
+            return await _exchange_code(c, request, form)
+        if grant == "password":
+            raise OAuthError("unsupported_grant_type", "the password grant is not allowed (OAuth 2.1)")
+        raise OAuthError(
+            "unsupported_grant_type",
+            f"grant_type must be client_credentials, authorization_code or {DEMO_GRANT}",
+        )
+    except OAuthError as err:
+        return err.response()
+
+
+async def _authorise_consent(
+    c: Container, request: Request, client_id: str, customer_id: str, consent_id: str
+) -> None:
+    actor = h.Actor(client_id, customer_id, correlation_id(request))
+    now = c.clock()
+    try:
+        await c.call(lambda uow: h.authorise_consent(uow, actor, consent_id.lower(), now))
+    except DomainError as exc:
+        raise OAuthError("invalid_grant", f"consent {consent_id}: {exc.detail}") from exc
+
+
+async def _exchange_code(c: Container, request: Request, form: dict[str, str]) -> Response:
+    client_id = _client(c, request, form, secret_required=False)
+    code = c.auth_codes.pop(form.get("code", ""), None)
+    if code is None or code.expires_at < time.time() or code.client_id != client_id:
+        raise OAuthError("invalid_grant", "unknown, used or expired authorization code")
+    if form.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
+        raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request")
+    verifier = form.get("code_verifier", "")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    if not verifier or not secrets.compare_digest(digest, code.code_challenge):
+        raise OAuthError("invalid_grant", "PKCE code_verifier does not match the code_challenge")
+    return _token_response(c, client_id, code.customer_id, code.scopes)
+
+
+def _safe_redirect(uri: str) -> bool:
+    """Dev server: only same-origin paths or loopback hosts may receive codes."""
+    parts = urlsplit(uri)
+    if not parts.scheme and not parts.netloc and uri.startswith("/"):
+        return True
+    return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+@router.get("/oauth/authorize", name="oauthAuthorize", include_in_schema=False)
+async def authorize_page(request: Request) -> Response:
+    c = container(request)
+    q = request.query_params
+    problems = []
+    if q.get("response_type") != "code":
+        problems.append("response_type must be code")
+    if q.get("client_id") not in c.settings.clients:
+        problems.append("unknown client_id")
+    if not _safe_redirect(q.get("redirect_uri", "")):
+        problems.append("redirect_uri must be a loopback or same-origin URL")
+    if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
+        problems.append("PKCE with code_challenge_method=S256 is required")
+    try:
+        _scopes({"scope": q.get("scope", "")}, ALL_SCOPES)
+    except OAuthError as err:
+        problems.append(err.description)
+    if problems:
+        return HTMLResponse(_page("Cannot sign in", "<p>" + html.escape("; ".join(problems)) + "</p>"), 400)
+    customers = await c.call(lambda uow: list_demo_customers(uow))
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+        for k, v in q.items()
+        if k in ("client_id", "redirect_uri", "scope", "state", "code_challenge")
+    )
+    options = "".join(
+        f'<label><input type="radio" name="customer" value="{html.escape(u)}"{" checked" if i == 0 else ""}> '
+        f"{html.escape(u)} ({html.escape(n)})</label><br>"
+        for i, (u, n) in enumerate(customers)
+    )
+    body = (
+        f"<p>Development sign-in for <b>{html.escape(q.get('client_id', ''))}</b>. Pick a demo customer; "
+        "no password is asked (sandbox only).</p>"
+        f'<form method="post" action="authorize">{hidden}{options}'
+        '<p><button type="submit">Approve</button></p></form>'
+    )
+    return HTMLResponse(_page("Sign in to futurebank sandbox", body))
+
+
+def list_demo_customers(uow: UnitOfWork) -> list[tuple[str, str]]:
+    return [(cu.username, cu.full_name) for cu in uow.customers.all()]
+
+
+@router.post("/oauth/authorize", name="oauthApprove", include_in_schema=False)
+async def authorize_approve(request: Request) -> Response:
+    c = container(request)
+    try:
+        form = await _form(request)
+        client_id = form.get("client_id", "")
+        redirect_uri = form.get("redirect_uri", "")
+        if (
+            client_id not in c.settings.clients
+            or not _safe_redirect(redirect_uri)
+            or not form.get("code_challenge")
+        ):
+            raise OAuthError("invalid_request", "bad authorization request")
+        scopes = _scopes(form, ALL_SCOPES)
+        customer_id = await _customer_id(c, form.get("customer", ""))
+    except OAuthError as err:
+        return HTMLResponse(_page("Cannot sign in", f"<p>{html.escape(err.description)}</p>"), 400)
+    code = secrets.token_urlsafe(24)
+    now = time.time()
+    for stale in [k for k, v in c.auth_codes.items() if v.expires_at < now]:
+        c.auth_codes.pop(stale, None)
+    c.auth_codes[code] = AuthCode(
+        client_id, customer_id, scopes, redirect_uri, form["code_challenge"], now + 120
+    )
+    params = {"code": code}
+    if form.get("state"):
+        params["state"] = form["state"]
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + separator + urlencode(params), status_code=303)
+
+
+@router.get("/oauth/jwks", name="oauthJwks", include_in_schema=False)
+async def jwks(request: Request) -> Response:
+    return JSONResponse(container(request).tokens.jwks())
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font:16px system-ui,sans-serif;max-width:40em;margin:3em auto}</style>"
+        f"<h1>{html.escape(title)}</h1>{body}</html>"
+    )

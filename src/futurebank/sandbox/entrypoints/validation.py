@@ -1,0 +1,235 @@
+"""Request parsing against the contract: media type, JSON, schema (strict types, no unknown fields),
+path and query parameters. Every failure becomes a problem with a stable code and a pointer."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+from starlette.requests import Request
+
+from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# RFC 3339 date-time: a full date, "T" (or "t"/space is not allowed here), time, and an offset.
+RFC3339_RE = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
+    r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+AMOUNT_RE = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_datetime(value: str) -> datetime:
+    if not RFC3339_RE.match(value):
+        raise ValueError("not an RFC 3339 date-time with offset")
+    text = value.upper().replace("Z", "+00:00")
+    if ":60" in text[17:20]:  # a leap second: Python cannot hold it; take the next instant's second
+        text = text[:17] + "59" + text[19:]
+    return datetime.fromisoformat(text)
+
+
+def _datetime(value: str) -> str:
+    try:
+        parse_datetime(value)
+    except ValueError as exc:
+        raise PydanticCustomError("FORMAT", "Must be an RFC 3339 date-time with an offset.") from exc
+    return value
+
+
+def _uuid(value: str) -> str:
+    if not UUID_RE.match(value):
+        raise PydanticCustomError("FORMAT", "Must be a UUID.")
+    return value.lower()
+
+
+def _plain_text(value: str) -> str:
+    # NUL cannot be stored in PostgreSQL text, and control characters in a payee's statement are a
+    # spoofing risk; refuse them rather than alter what the customer wrote.
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise PydanticCustomError("CHARACTERS", "Must not contain control characters.")
+    return value
+
+
+DateTimeStr = Annotated[str, AfterValidator(_datetime)]
+UuidStr = Annotated[str, AfterValidator(_uuid)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class MoneyIn(_Strict):
+    amount: Annotated[str, Field(pattern=AMOUNT_RE)]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class PaymentInitiationIn(_Strict):
+    debtor_account_id: UuidStr
+    creditor_account_id: UuidStr | None = None
+    creditor_account_number: Annotated[str, Field(pattern=r"^[0-9]{20}$")] | None = None
+    amount: MoneyIn
+    remittance_information: Annotated[str, Field(max_length=140), AfterValidator(_plain_text)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_creditor(self) -> PaymentInitiationIn:
+        given = [f for f in ("creditor_account_id", "creditor_account_number") if f in self.model_fields_set]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "ONE_OF", "Give exactly one of creditor_account_id and creditor_account_number."
+            )
+        return self
+
+
+Permission = Literal["accounts", "balances", "transactions"]
+
+
+def _unique(items: list[str]) -> list[str]:
+    if len(set(items)) != len(items):
+        raise PydanticCustomError("UNIQUE_ITEMS", "Must not repeat a permission.")
+    return items
+
+
+class ConsentRequestIn(_Strict):
+    permissions: Annotated[list[Permission], Field(min_length=1), AfterValidator(_unique)]
+    expires_at: DateTimeStr | None = None
+    transactions_from: DateTimeStr | None = None
+    transactions_to: DateTimeStr | None = None
+
+
+class CardControlsUpdateIn(_Strict):
+    locked: bool
+
+
+# pydantic error type -> the contract's field error code
+_CODE = {
+    "missing": "REQUIRED",
+    "extra_forbidden": "UNKNOWN_FIELD",
+    "string_pattern_mismatch": "PATTERN",
+    "string_too_long": "MAX_LENGTH",
+    "string_too_short": "MIN_LENGTH",
+    "too_short": "MIN_ITEMS",
+    "too_long": "MAX_ITEMS",
+    "literal_error": "ENUM",
+    "enum": "ENUM",
+}
+
+
+def _pointer(loc: tuple[int | str, ...]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for err in exc.errors(include_url=False, include_input=False):
+        kind = str(err["type"])
+        code = _CODE.get(kind) or (
+            kind if kind.isupper() else "TYPE" if kind.endswith("_type") else "INVALID"
+        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        detail = str(err["msg"])
+        if kind == "extra_forbidden":
+            detail = "The field is not part of the schema."
+        errors.append(FieldError(_pointer(loc), code, detail))
+    return errors
+
+
+async def read_json(request: Request, model: type[M]) -> M:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise ProblemError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
+    raw = await request.body()
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        if first["type"] == "json_invalid":
+            raise ProblemError(
+                "MALFORMED_JSON",
+                f"The request body is not valid JSON ({first['msg'].removeprefix('Invalid JSON: ')}).",
+            ) from exc
+        errors = _field_errors(exc)
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            f"The request body has {len(errors)} error{'s' if len(errors) != 1 else ''}.",
+            errors,
+        ) from exc
+
+
+def path_uuid(name: str, value: str) -> str:
+    if not UUID_RE.match(value):
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            "The path parameter is not a valid identifier.",
+            [FieldError(f"#/path/{name}", "FORMAT", "Must be a UUID.")],
+        )
+    return value.lower()
+
+
+def _query_error(name: str, code: str, detail: str) -> ProblemError:
+    return ProblemError(
+        "VALIDATION_FAILED",
+        f"The query parameter {name} is invalid: {detail}",
+        [FieldError(f"#/query/{name}", code, detail)],
+    )
+
+
+def query_limit(request: Request, default: int = 50) -> int:
+    raw = _single(request, "limit")
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[+-]?\d{1,6}", raw.strip()):
+        raise _query_error("limit", "TYPE", "Must be an integer.")
+    value = int(raw)
+    if value < 1:
+        raise _query_error("limit", "MINIMUM", "Must be at least 1.")
+    if value > 100:
+        raise _query_error("limit", "MAXIMUM", "Must be at most 100.")
+    return value
+
+
+def query_cursor(request: Request) -> str | None:
+    raw = _single(request, "cursor")
+    if raw is None:
+        return None
+    if not raw or len(raw) > 512 or not re.fullmatch(r"[A-Za-z0-9_-]+", raw):
+        raise ProblemError(
+            "INVALID_CURSOR", "The cursor is not valid for this collection. Start again without a cursor."
+        )
+    return raw
+
+
+def query_datetime(request: Request, name: str) -> datetime | None:
+    raw = _single(request, name)
+    if raw is None:
+        return None
+    try:
+        return parse_datetime(raw)
+    except ValueError:
+        raise _query_error(name, "FORMAT", "Must be an RFC 3339 date-time with an offset.") from None
+
+
+def query_enum(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = _single(request, name)
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise _query_error(name, "ENUM", f"Must be one of {', '.join(allowed)}.")
+    return raw
+
+
+def _single(request: Request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise _query_error(name, "REPEATED", "Give the parameter once.")
+    return values[0]
+
+
+def canonical(model: BaseModel) -> Any:
+    """What the request asked for, as plain JSON data (for the idempotency fingerprint)."""
+    return model.model_dump(mode="json", exclude_unset=True)

@@ -1,0 +1,73 @@
+"""Unit of work: one database transaction and the repositories bound to it.
+
+Nothing is written unless ``commit()`` is called; leaving the block without it rolls back. On
+SQLite the block also holds this process's writer lock (see ``adapters.db``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.orm import Session
+
+from futurebank.sandbox.adapters import repository as repo
+from futurebank.sandbox.adapters.db import Database
+
+
+class UnitOfWork:
+    customers: repo.CustomerRepository
+    accounts: repo.AccountRepository
+    ledger: repo.LedgerRepository
+    payments: repo.PaymentRepository
+    cards: repo.CardRepository
+    consents: repo.ConsentRepository
+    idempotency: repo.IdempotencyRepository
+    audit: repo.AuditRepository
+    session: Session
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._locked = False
+
+    def __enter__(self) -> UnitOfWork:
+        # Writers are short (milliseconds), so waiting without a timeout is safe here.
+        self.db.write_lock.acquire()
+        self._locked = True
+        try:
+            self.session = self.db.sessions()
+        except BaseException:
+            self._release()
+            raise
+        s = self.session
+        self.customers = repo.CustomerRepository(s)
+        self.accounts = repo.AccountRepository(s)
+        self.ledger = repo.LedgerRepository(s)
+        self.payments = repo.PaymentRepository(s)
+        self.cards = repo.CardRepository(s)
+        self.consents = repo.ConsentRepository(s)
+        self.idempotency = repo.IdempotencyRepository(s)
+        self.audit = repo.AuditRepository(s)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.session.rollback()  # no-op after commit; undoes everything otherwise
+            self.session.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._locked:
+            self._locked = False
+            self.db.write_lock.release()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()

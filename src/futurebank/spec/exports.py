@@ -1,0 +1,224 @@
+"""Exports for people who work in spreadsheets: the traceability matrix and the item list.
+
+``export_all`` writes into the output directory:
+
+* ``needs.json`` - a copy of the build's sphinx-needs export (the lossless, machine-readable form);
+* ``traceability.csv`` - one row per chat message: its metadata, the spec items that resolve it
+  and the Russian original beside our English translation;
+* ``traceability.xlsx`` - the same rows on sheet ``traceability``, and every spec item on sheet ``items``;
+* ``stories.csv`` / ``stories.xlsx`` from ``futurebank.spec.jira_export`` when that module is present.
+
+Sources, one per kind of fact: the chat itself (ids, order, time, author, role, disposition, repeated
+message, both texts) comes from ``docs/chat`` through ``load_chat``, because ``needs.json`` only holds
+the texts as escaped MyST markup. Everything the build computes (which items trace to a message, their
+types, every item's fields) comes from ``needs.json``. If the two disagree on the messages or their
+dispositions, the build is stale and the export refuses to write a matrix that mixes them.
+
+CSV: RFC 4180 (comma separated, CRLF line ends, fields quoted when they hold a comma, quote or line
+break), UTF-8 with a byte order mark so that Excel detects the encoding of the Cyrillic text. A field
+that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe, the
+OWASP guard against CSV formula injection: Excel would otherwise evaluate a chat handle such as
+``@bank_ceo`` as a formula. The XLSX stores every text as a string cell, so it needs no guard.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from futurebank.spec.chat_data import CHAT_DIR, AnnotatedMessage, load_chat
+
+MATRIX_HEADER = [
+    "id",
+    "sent_at",
+    "author",
+    "role",
+    "disposition",
+    "duplicates",
+    "resolving_items",
+    "resolving_item_types",
+    "text_ru",
+    "text_en",
+]
+ITEMS_HEADER = [
+    "id",
+    "type",
+    "title",
+    "page",
+    "status",
+    "disposition",
+    "decision",
+    "adr_status",
+    "priority",
+    "release",
+    "severity",
+    "likelihood",
+    "impact",
+    "traces",
+    "derived",
+]
+LIST_SEPARATOR = ";"
+FEATURES_DIR = Path("docs/stories/features")
+# Leading characters that make Excel (and LibreOffice) read a CSV field as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_CELL_LIMIT = 32_767
+_WIDTHS = {"role": 28, "resolving_items": 36, "text_ru": 70, "text_en": 70, "title": 60, "traces": 36}
+
+
+class ExportError(ValueError):
+    """needs.json cannot be exported as it is (unreadable, or older than the chat data)."""
+
+
+def load_needs(needs_json: Path) -> dict[str, dict[str, Any]]:
+    """The needs of the current version of a sphinx-needs 9 ``needs.json``, by id."""
+    try:
+        data = json.loads(needs_json.read_text(encoding="utf-8"))
+        versions: Mapping[str, Any] = data["versions"]
+        version = versions.get(data.get("current_version", ""))
+        if version is None:  # a needs.json written with an explicit version only
+            version = versions[sorted(versions)[-1]]
+        needs: dict[str, dict[str, Any]] = version["needs"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ExportError(f"{needs_json}: not a readable sphinx-needs needs.json ({exc})") from exc
+    return needs
+
+
+def id_list(value: Any) -> list[str]:
+    """A link field (list, comma separated string or empty) as a list of ids."""
+    if not value:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def _joined(ids: Sequence[str]) -> str:
+    return LIST_SEPARATOR.join(ids)
+
+
+def matrix_rows(
+    needs: Mapping[str, Mapping[str, Any]], messages: Sequence[AnnotatedMessage]
+) -> list[list[str]]:
+    """One row per chat message, in chat order, with the items whose ``traces`` point to it."""
+    built = {nid: need for nid, need in needs.items() if need.get("type") == "msg"}
+    chat_ids = [m.id for m in messages]
+    if sorted(built) != sorted(chat_ids):
+        missing = sorted(set(chat_ids) - set(built))
+        extra = sorted(set(built) - set(chat_ids))
+        raise ExportError(
+            "needs.json and docs/chat disagree on the messages"
+            f" (not built: {missing}, not in the chat: {extra}); rebuild the site"
+        )
+    rows: list[list[str]] = []
+    for msg in messages:
+        need = built[msg.id]
+        if (need.get("disposition") or None) != msg.disposition:
+            raise ExportError(
+                f"{msg.id}: needs.json has disposition {need.get('disposition')!r}, docs/chat has"
+                f" {msg.disposition!r}; rebuild the site"
+            )
+        resolving = sorted(id_list(need.get("traces_back")))
+        types = sorted({str(needs[i].get("type", "")) for i in resolving if i in needs})
+        rows.append(
+            [
+                msg.id,
+                msg.sent_at,
+                msg.author,
+                msg.role,
+                msg.disposition or "",
+                _joined(id_list(msg.duplicates)),
+                _joined(resolving),
+                _joined(types),
+                msg.text_ru,
+                msg.text_en,
+            ]
+        )
+    return rows
+
+
+def item_rows(needs: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
+    """Every need, sorted by id: its type, title, page, status fields and the messages it traces to."""
+    rows: list[list[str]] = []
+    for nid in sorted(needs):
+        need = needs[nid]
+        row = [nid, str(need.get("type") or ""), str(need.get("title") or ""), str(need.get("docname") or "")]
+        row += [str(need.get(field) or "") for field in ITEMS_HEADER[4:13]]
+        row += [_joined(sorted(id_list(need.get("traces")))), str(need.get("derived") or "")]
+        rows.append(row)
+    return rows
+
+
+def csv_safe(value: str) -> str:
+    """Neutralise a field Excel would evaluate as a formula (see the module docstring)."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, dialect="excel", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows([csv_safe(cell) for cell in row] for row in rows)
+
+
+def _fill_sheet(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell)[:_XLSX_CELL_LIMIT] for cell in row])
+    for row_cells in sheet.iter_rows():
+        for cell in row_cells:
+            # openpyxl turns a string starting with "=" into a formula; chat text is always text
+            if cell.data_type == "f":
+                cell.data_type = "s"
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, name in enumerate(header, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = _WIDTHS.get(name, 14)
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+
+def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[str]]]]) -> None:
+    book = Workbook()
+    default = book.active
+    if default is not None:  # a new workbook starts with one empty sheet; ours are added by name
+        book.remove(default)
+    for title, header, rows in sheets:
+        _fill_sheet(book.create_sheet(title), header, rows)
+    book.save(path)
+
+
+def _story_exports(needs_json: Path, out_dir: Path) -> list[Path]:
+    """The Jira story files, when the spec-body helper's module is installed."""
+    try:
+        from futurebank.spec import jira_export
+    except ModuleNotFoundError as exc:
+        if exc.name != "futurebank.spec.jira_export":
+            raise  # the module exists but one of its imports is broken: that is a real error
+        return []
+    return list(jira_export.write_story_exports(needs_json, FEATURES_DIR, out_dir))
+
+
+def export_all(needs_json: Path, out_dir: Path, chat_dir: Path = CHAT_DIR) -> list[Path]:
+    """Write every export into ``out_dir`` and return the paths written."""
+    needs = load_needs(needs_json)
+    matrix = matrix_rows(needs, load_chat(chat_dir))
+    items = item_rows(needs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copy = out_dir / "needs.json"
+    if not (copy.exists() and copy.samefile(needs_json)):
+        shutil.copyfile(needs_json, copy)
+    csv_path = out_dir / "traceability.csv"
+    write_csv(csv_path, MATRIX_HEADER, matrix)
+    xlsx_path = out_dir / "traceability.xlsx"
+    write_xlsx(xlsx_path, [("traceability", MATRIX_HEADER, matrix), ("items", ITEMS_HEADER, items)])
+    return [copy, csv_path, xlsx_path, *_story_exports(needs_json, out_dir)]

@@ -1,0 +1,271 @@
+"""Contract checks (futurebank.spec.contract): the real contract passes every rule, and one broken copy
+per rule fails with a finding that names the file, the line, the item and the rule."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from futurebank.spec.contract import (
+    RULES,
+    STORIES_WITHOUT_API,
+    Finding,
+    Story,
+    check_contract,
+    compare_schemas,
+    exposed_entities,
+    load_contract,
+    load_located,
+    stories_from_markdown,
+)
+
+REPO = Path(__file__).resolve().parents[3]
+DOCS = REPO / "docs"
+
+# The stories the brief fixes (ids and priorities), plus US-0026 from the spec body.
+BRIEF_STORIES = {
+    story_id: Story(story_id, f"story {story_id}", priority, release)
+    for story_id, priority, release in [
+        ("US-0001", "must", "mvp"),
+        ("US-0002", "must", "mvp"),
+        ("US-0003", "should", "mvp"),
+        ("US-0004", "must", "mvp"),
+        ("US-0005", "must", "mvp"),
+        ("US-0006", "must", "mvp"),
+        ("US-0007", "must", "mvp"),
+        ("US-0008", "should", "mvp"),
+        ("US-0009", "must", "mvp"),
+        ("US-0010", "must", "mvp"),
+        ("US-0011", "must", "mvp"),
+        ("US-0012", "could", "later"),
+        ("US-0013", "must", "mvp"),
+        ("US-0014", "should", "mvp"),
+        ("US-0015", "must", "mvp"),
+        ("US-0016", "must", "mvp"),
+        ("US-0017", "must", "mvp"),
+        ("US-0018", "should", "mvp"),
+        ("US-0019", "should", "mvp"),
+        ("US-0020", "could", "later"),
+        ("US-0021", "must", "mvp"),
+        ("US-0022", "should", "mvp"),
+        ("US-0023", "must", "mvp"),
+        ("US-0024", "should", "mvp"),
+        ("US-0025", "must", "mvp"),
+        ("US-0026", "must", "mvp"),
+    ]
+}
+
+
+def contract_copy(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    shutil.copytree(DOCS / "api", docs / "api")
+    shutil.copytree(DOCS / "entities", docs / "entities")
+    return docs
+
+
+def replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{path.name} no longer contains {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_real_contract_passes_every_rule() -> None:
+    findings = check_contract(DOCS, BRIEF_STORIES)
+    assert findings == [], "\n".join(map(str, findings))
+
+
+def test_real_contract_serves_the_stories_written_in_the_spec() -> None:
+    stories = stories_from_markdown(DOCS)
+    if not stories:
+        pytest.skip("docs/stories has no story yet")  # the brief's stories are checked above
+    findings = check_contract(DOCS, stories)
+    assert findings == [], "\n".join(map(str, findings))
+
+
+def test_counts() -> None:
+    contract = load_contract(DOCS)
+    assert len(contract.operations()) == 21
+    assert len(contract.entities) == 16
+    assert len(contract.event_operations()) == 5
+
+
+def test_every_operation_id_and_path_of_the_brief() -> None:
+    expected = {
+        ("post", "/consents"): "createConsent",
+        ("get", "/consents"): "listConsents",
+        ("get", "/consents/{consent_id}"): "getConsent",
+        ("delete", "/consents/{consent_id}"): "revokeConsent",
+        ("get", "/customers/me"): "getMyProfile",
+        ("get", "/accounts"): "listAccounts",
+        ("get", "/accounts/{account_id}"): "getAccount",
+        ("get", "/accounts/{account_id}/balances"): "getAccountBalances",
+        ("get", "/accounts/{account_id}/transactions"): "listTransactions",
+        ("get", "/accounts/{account_id}/transactions/{transaction_id}"): "getTransaction",
+        ("post", "/payments"): "createPayment",
+        ("get", "/payments"): "listPayments",
+        ("get", "/payments/{payment_id}"): "getPayment",
+        ("get", "/cards"): "listCards",
+        ("get", "/cards/{card_id}"): "getCard",
+        ("patch", "/cards/{card_id}/controls"): "updateCardControls",
+        ("post", "/assistant/conversations"): "startConversation",
+        ("post", "/assistant/conversations/{conversation_id}/messages"): "sendAssistantMessage",
+        ("post", "/assistant/conversations/{conversation_id}/handoff"): "requestHandoff",
+        ("get", "/accounts/{account_id}/carbon-footprint"): "getCarbonFootprint",
+        ("get", "/green-products"): "listGreenProducts",
+    }
+    found = {(op.method, op.path): op.operation_id for op in load_contract(DOCS).operations()}
+    for key, operation_id in expected.items():
+        assert found.get(key) == operation_id, key
+
+
+def test_exposed_entities() -> None:
+    contract = load_contract(DOCS)
+    by_id = {op.operation_id: op for op in contract.operations()}
+    assert exposed_entities(contract, by_id["createPayment"]) == ["Payment"]
+    assert exposed_entities(contract, by_id["listTransactions"]) == ["Transaction"]
+    assert exposed_entities(contract, by_id["updateCardControls"]) == ["Card"]
+    assert exposed_entities(contract, by_id["revokeConsent"]) == []
+
+
+def test_located_yaml_knows_the_line_of_a_pointer(tmp_path: Path) -> None:
+    path = tmp_path / "doc.yaml"
+    path.write_text("a:\n  b/c:\n    - x\n    - y: 1\n", encoding="utf-8")
+    doc = load_located(path)
+    assert doc.line("/a/b~1c") == 2
+    assert doc.line("/a/b~1c/1/y") == 4
+    assert doc.line("/a/b~1c/1/missing") == 4  # nearest known parent
+
+
+def test_compare_schemas_subset_allows_fewer_fields_only_for_inputs() -> None:
+    entity = {
+        "type": "object",
+        "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+        "required": [],
+    }
+    api = {"type": "object", "properties": {"a": {"type": "string"}}, "required": []}
+    assert compare_schemas(api, entity, subset=True) == []
+    assert any("b: entity field is missing" in d for d in compare_schemas(api, entity))
+    wrong = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": []}
+    assert any("type is 'integer'" in d for d in compare_schemas(wrong, entity, subset=True))
+
+
+def test_stories_without_api_are_explained() -> None:
+    assert all(reason.strip() for reason in STORIES_WITHOUT_API.values())
+    assert {"US-0023", "US-0025"} <= set(STORIES_WITHOUT_API)
+
+
+# rule -> (file under docs/, text to replace, replacement, item the finding names)
+BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
+    "R-30-example-valid": [
+        (
+            "api/openapi.yaml",
+            "amount: {amount: '10000.00', currency: RUB}\n"
+            "                  remittance_information: Monthly savings\n"
+            "              other_customer:",
+            "amount: {amount: 10000, currency: RUB}\n"
+            "                  remittance_information: Monthly savings\n"
+            "              other_customer:",
+            "OP-createPayment",
+        ),
+        (
+            "entities/Account.schema.yaml",
+            "  account_type: current\n",
+            "  account_type: checking\n",
+            "ENT-Account",
+        ),
+        ("api/asyncapi.yaml", "status: ACSC\n", "status: DONE\n", "EVT-paymentCompleted"),
+    ],
+    "R-31-openapi-valid": [("api/openapi.yaml", "  title: futurebank Retail API\n", "", "openapi.yaml")],
+    "R-32-operation-serves-story": [("api/openapi.yaml", "      x-stories: [US-0014]\n", "", "OP-listCards")],
+    "R-33-story-exists": [
+        ("api/openapi.yaml", "x-stories: [US-0014]", "x-stories: [US-0999]", "OP-listCards")
+    ],
+    "R-34-must-story-has-api": [
+        ("api/openapi.yaml", "x-stories: [US-0004]", "x-stories: [US-0003]", "US-0004")
+    ],
+    "R-35-schema-matches-entity": [
+        (
+            "api/openapi.yaml",
+            "          description: 20-digit Russian bank account number.\n          pattern: '^[0-9]{20}$'",
+            "          description: 20-digit Russian bank account number.\n"
+            "          pattern: '^[0-9]{16,20}$'",
+            "schema Account (used by OP-listAccounts, OP-getAccount)",
+        ),
+        (
+            "api/openapi.yaml",
+            "        nickname:\n          type: string\n"
+            "          description: Name the customer gave the account.\n"
+            "          maxLength: 70\n          examples: [Everyday]\n",
+            "",
+            "schema Account",
+        ),
+    ],
+    "R-36-entity-annotated": [
+        ("entities/Handoff.schema.yaml", "    x-personal-data: special\n", "", "ENT-Handoff")
+    ],
+    "R-37-entity-reference-exists": [
+        ("entities/Balance.schema.yaml", "x-references: Account", "x-references: Acount", "ENT-Balance")
+    ],
+    "R-38-money-moving-idempotent": [
+        (
+            "api/openapi.yaml",
+            "        - $ref: '#/components/parameters/IdempotencyKey'\n",
+            "",
+            "OP-createPayment",
+        )
+    ],
+    "R-39-operation-conventions": [
+        (
+            "api/openapi.yaml",
+            "          description: The consent is revoked.\n"
+            "          headers:\n            X-Correlation-ID:\n"
+            "              $ref: '#/components/headers/X-Correlation-ID'\n",
+            "          description: The consent is revoked.\n",
+            "OP-revokeConsent",
+        )
+    ],
+    "R-40-problem-code-status": [
+        (
+            "api/openapi.yaml",
+            "        code: CARD_CLOSED\n",
+            "        code: CONSENT_REQUIRED\n",
+            "OP-updateCardControls 422",
+        )
+    ],
+    "R-41-asyncapi-valid": [("api/asyncapi.yaml", "    x-stories: [US-0002]\n", "", "EVT-consentRevoked")],
+    "R-42-versioned-server": [
+        (
+            "api/openapi.yaml",
+            "  - url: http://127.0.0.1:8000/api/v1\n",
+            "  - url: http://127.0.0.1:8000\n",
+            "openapi.yaml",
+        )
+    ],
+}
+
+
+def test_every_rule_but_spectral_has_a_breakage_test() -> None:
+    assert sorted(BREAKAGES) == sorted(rule for rule in RULES if rule != "R-43-spectral-clean")
+
+
+CASES = [(rule, index) for rule, cases in sorted(BREAKAGES.items()) for index in range(len(cases))]
+
+
+@pytest.mark.parametrize(("rule", "index"), CASES, ids=[f"{r}-{i}" for r, i in CASES])
+def test_broken_copy_fails_naming_file_line_item_and_rule(rule: str, index: int, tmp_path: Path) -> None:
+    file, old, new, item = BREAKAGES[rule][index]
+    docs = contract_copy(tmp_path)
+    replace_once(docs / file, old, new)
+    findings = check_contract(docs, BRIEF_STORIES)
+    matching = [f for f in findings if f.rule == rule and f.item.startswith(item)]
+    assert matching, f"{rule}: no finding naming {item!r}; got:\n" + "\n".join(map(str, findings))
+    finding: Finding = matching[0]
+    assert finding.path.name == Path(file).name
+    assert finding.line >= 1
+    text = str(finding)
+    assert re.match(
+        rf".*{re.escape(Path(file).name)}:\d+: {re.escape(item)}.* breaks {re.escape(rule)}: ", text
+    ), text

@@ -35,7 +35,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from futurebank.spec.chat_data import CHAT_DIR, AnnotatedMessage, load_chat
+from futurebank.spec.chat_data import AnnotatedMessage, load_chat
 
 MATRIX_HEADER = [
     "id",
@@ -67,7 +67,7 @@ ITEMS_HEADER = [
     "derived",
 ]
 LIST_SEPARATOR = ";"
-FEATURES_DIR = Path("docs/stories/features")
+DOCS_DIR = Path("docs")
 # Leading characters that make Excel (and LibreOffice) read a CSV field as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_LIMIT = 32_767
@@ -197,7 +197,7 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Sequence[S
     book.save(path)
 
 
-def _story_exports(needs_json: Path, out_dir: Path) -> list[Path]:
+def _story_exports(needs_json: Path, features_dir: Path, out_dir: Path) -> list[Path]:
     """The Jira story files, when the spec-body helper's module is installed."""
     try:
         from futurebank.spec import jira_export
@@ -205,13 +205,17 @@ def _story_exports(needs_json: Path, out_dir: Path) -> list[Path]:
         if exc.name != "futurebank.spec.jira_export":
             raise  # the module exists but one of its imports is broken: that is a real error
         return []
-    return list(jira_export.write_story_exports(needs_json, FEATURES_DIR, out_dir))
+    return list(jira_export.write_story_exports(needs_json, features_dir, out_dir))
 
 
-def export_all(needs_json: Path, out_dir: Path, chat_dir: Path = CHAT_DIR) -> list[Path]:
-    """Write every export into ``out_dir`` and return the paths written."""
+def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
+    """Write every export into ``out_dir`` and return the paths written.
+
+    ``docs_dir`` is the spec's source tree (the chat data and the Gherkin features live there);
+    the default suits the ``futurebank`` command run from the repository root, as ``make`` does.
+    """
     needs = load_needs(needs_json)
-    matrix = matrix_rows(needs, load_chat(chat_dir))
+    matrix = matrix_rows(needs, load_chat(docs_dir / "chat"))
     items = item_rows(needs)
     out_dir.mkdir(parents=True, exist_ok=True)
     copy = out_dir / "needs.json"
@@ -221,4 +225,4 @@ def export_all(needs_json: Path, out_dir: Path, chat_dir: Path = CHAT_DIR) -> li
     write_csv(csv_path, MATRIX_HEADER, matrix)
     xlsx_path = out_dir / "traceability.xlsx"
     write_xlsx(xlsx_path, [("traceability", MATRIX_HEADER, matrix), ("items", ITEMS_HEADER, items)])
-    return [copy, csv_path, xlsx_path, *_story_exports(needs_json, out_dir)]
+    return [copy, csv_path, xlsx_path, *_story_exports(needs_json, docs_dir / "stories" / "features", out_dir)]

@@ -11,7 +11,7 @@ Feature: Consents
     Given the client app "budget-app" with a client-credentials token for scopes "consents"
     When it POSTs to "/consents" with body:
       """json
-      {"permissions": ["accounts", "balances", "transactions"], "expires_at": "2027-05-31T23:59:59+03:00"}
+      {"permissions": ["accounts", "balances", "transactions"]}
       """
     Then the response status is 201
     And the response field "status" is "awaiting_authorisation"
@@ -20,25 +20,35 @@ Feature: Consents
     And it GETs "/consents/{new-consent}"
     Then the response status is 200
     And the response field "status" is "authorised"
-    And the response field "expires_at" is "2027-05-31T23:59:59+03:00"
 
   @US-0001 @failure
   Scenario: A consent request with an unknown permission is refused
     Given the client app "budget-app" with a client-credentials token for scopes "consents"
     When it POSTs to "/consents" with body:
       """json
-      {"permissions": ["accounts", "loans"], "expires_at": "2027-05-31T23:59:59+03:00"}
+      {"permissions": ["accounts", "loans"]}
       """
     Then the response status is 400
     And the problem code is "VALIDATION_FAILED"
     And the problem has an error at pointer "/permissions/1"
 
   @US-0001 @failure
+  Scenario: A consent that would last more than 180 days is refused
+    Given the client app "budget-app" with a client-credentials token for scopes "consents"
+    When it POSTs to "/consents" with body:
+      """json
+      {"permissions": ["accounts"], "expires_at": "2099-12-31T23:59:59+03:00"}
+      """
+    Then the response status is 400
+    And the problem code is "VALIDATION_FAILED"
+    And the problem has an error at pointer "/expires_at"
+
+  @US-0001 @failure
   Scenario: A consent request without the consents scope is refused
     Given the client app "budget-app" with a client-credentials token for scopes "accounts:read"
     When it POSTs to "/consents" with body:
       """json
-      {"permissions": ["accounts"], "expires_at": "2027-05-31T23:59:59+03:00"}
+      {"permissions": ["accounts"]}
       """
     Then the response status is 403
     And the problem code is "INSUFFICIENT_SCOPE"
@@ -48,7 +58,7 @@ Feature: Consents
     Given the client app "budget-app" with a client-credentials token for scopes "consents"
     When it POSTs to "/consents" with body:
       """json
-      {"permissions": ["accounts", "balances", "transactions"], "expires_at": "2027-05-31T23:59:59+03:00"}
+      {"permissions": ["accounts", "balances", "transactions"]}
       """
     Then the response status is 201
     Given the client app "budget-app" with a token for the customer "anna" and scopes "transactions:read"

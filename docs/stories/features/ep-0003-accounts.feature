@@ -41,15 +41,15 @@ Feature: Accounts
     Given the customer "anna" with a token for scopes "accounts:read"
     When she GETs "/accounts/{anna-current}/balances"
     Then the response status is 200
-    And the balance "booked" is "25000.00" in "RUB"
-    And the balance "available" is "24650.00" in "RUB"
+    And the balance "ITBD" is "25000.00" in "RUB"
+    And the balance "ITAV" is "24650.00" in "RUB"
 
   @US-0006
   Scenario: Balances of a foreign-currency account are in that currency
     Given the customer "boris" with a token for scopes "accounts:read"
     When he GETs "/accounts/{boris-usd}/balances"
     Then the response status is 200
-    And the balance "booked" is "300.00" in "USD"
+    And the balance "ITBD" is "300.00" in "USD"
 
   @US-0006 @failure
   Scenario: Balances of another customer's account are not found

@@ -13,8 +13,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "5000.00", "currency": "RUB"},
         "remittance_information": "To savings"
       }
@@ -24,10 +23,10 @@ Feature: Payments
     And the response field "amount.amount" is "5000.00"
     And the response field "amount.currency" is "RUB"
     When she GETs "/accounts/{anna-current}/balances"
-    Then the balance "booked" is "20000.00" in "RUB"
-    And the balance "available" is "19650.00" in "RUB"
+    Then the balance "ITBD" is "20000.00" in "RUB"
+    And the balance "ITAV" is "19650.00" in "RUB"
     When she GETs "/accounts/{anna-savings}/balances"
-    Then the balance "booked" is "15000.00" in "RUB"
+    Then the balance "ITBD" is "15000.00" in "RUB"
 
   @US-0009
   Scenario: Repeating a transfer with the same Idempotency-Key returns the first result and moves money once
@@ -36,8 +35,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "1000.00", "currency": "RUB"}
       }
       """
@@ -47,7 +45,7 @@ Feature: Payments
     Then the response status is 201
     And the response field "payment_id" is "{first-payment}"
     When she GETs "/accounts/{anna-current}/balances"
-    Then the balance "booked" is "24000.00" in "RUB"
+    Then the balance "ITBD" is "24000.00" in "RUB"
 
   @US-0009 @failure
   Scenario: A transfer larger than the available balance is refused even though the booked balance covers it
@@ -56,16 +54,15 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "24700.00", "currency": "RUB"}
       }
       """
     Then the response status is 422
     And the problem code is "INSUFFICIENT_FUNDS"
     When she GETs "/accounts/{anna-current}/balances"
-    Then the balance "booked" is "25000.00" in "RUB"
-    And the balance "available" is "24650.00" in "RUB"
+    Then the balance "ITBD" is "25000.00" in "RUB"
+    And the balance "ITAV" is "24650.00" in "RUB"
 
   @US-0009 @failure
   Scenario: A transfer to the same account is refused
@@ -74,8 +71,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "40817810000000000001",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-current}",
         "amount": {"amount": "100.00", "currency": "RUB"}
       }
       """
@@ -89,8 +85,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "100.00", "currency": "RUB"}
       }
       """
@@ -104,8 +99,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "1000.00", "currency": "RUB"}
       }
       """
@@ -114,15 +108,14 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "2000.00", "currency": "RUB"}
       }
       """
     Then the response status is 422
     And the problem code is "IDEMPOTENCY_KEY_REUSED"
     When she GETs "/accounts/{anna-current}/balances"
-    Then the balance "booked" is "24000.00" in "RUB"
+    Then the balance "ITBD" is "24000.00" in "RUB"
 
   @US-0009 @failure
   Scenario: An amount with more than two decimal places is refused
@@ -131,8 +124,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "10.005", "currency": "RUB"}
       }
       """
@@ -147,8 +139,7 @@ Feature: Payments
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "100.00", "currency": "RUB"}
       }
       """
@@ -163,18 +154,18 @@ Feature: Payments
       {
         "debtor_account_id": "{anna-current}",
         "creditor_account_number": "40817810000000000003",
-        "creditor_name": "Boris Ivanov",
         "amount": {"amount": "1500.00", "currency": "RUB"},
         "remittance_information": "Concert ticket"
       }
       """
     Then the response status is 201
     And the response field "status" is "ACSC"
+    And the response field "creditor_name" is "Boris I."
     When she GETs "/accounts/{anna-current}/balances"
-    Then the balance "booked" is "23500.00" in "RUB"
+    Then the balance "ITBD" is "23500.00" in "RUB"
     Given the customer "boris" with a token for scopes "accounts:read"
     When he GETs "/accounts/{boris-current}/balances"
-    Then the balance "booked" is "13500.00" in "RUB"
+    Then the balance "ITBD" is "13500.00" in "RUB"
 
   @US-0010 @failure
   Scenario: Paying rubles into another customer's dollar account is refused
@@ -184,7 +175,6 @@ Feature: Payments
       {
         "debtor_account_id": "{anna-current}",
         "creditor_account_number": "40817840000000000004",
-        "creditor_name": "Boris Ivanov",
         "amount": {"amount": "1500.00", "currency": "RUB"}
       }
       """
@@ -199,7 +189,6 @@ Feature: Payments
       {
         "debtor_account_id": "{boris-current}",
         "creditor_account_number": "40817810000000000001",
-        "creditor_name": "Anna Smirnova",
         "amount": {"amount": "1500.00", "currency": "RUB"}
       }
       """
@@ -207,7 +196,7 @@ Feature: Payments
     And the problem code is "RESOURCE_NOT_FOUND"
     Given the customer "boris" with a token for scopes "accounts:read"
     When he GETs "/accounts/{boris-current}/balances"
-    Then the balance "booked" is "12000.00" in "RUB"
+    Then the balance "ITBD" is "12000.00" in "RUB"
 
   @US-0010 @failure
   Scenario: A negative amount is refused
@@ -217,7 +206,6 @@ Feature: Payments
       {
         "debtor_account_id": "{anna-current}",
         "creditor_account_number": "40817810000000000003",
-        "creditor_name": "Boris Ivanov",
         "amount": {"amount": "-100.00", "currency": "RUB"}
       }
       """
@@ -242,7 +230,6 @@ Feature: Payments
       {
         "debtor_account_id": "{anna-current}",
         "creditor_account_number": "40817810000000000003",
-        "creditor_name": "Boris Ivanov",
         "amount": {"amount": "250.00", "currency": "RUB"}
       }
       """

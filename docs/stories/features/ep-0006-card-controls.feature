@@ -14,7 +14,7 @@ Feature: Card controls
       {"locked": true}
       """
     Then the response status is 200
-    And the response field "locked" is true
+    And the response field "controls.locked" is true
     When she GETs "/cards/{card-anna-debit}"
     Then the response field "controls.locked" is true
     When she PATCHes "/cards/{card-anna-debit}/controls" with body:
@@ -22,7 +22,7 @@ Feature: Card controls
       {"locked": false}
       """
     Then the response status is 200
-    And the response field "locked" is false
+    And the response field "controls.locked" is false
 
   @US-0013
   Scenario: Locking a card that is already locked succeeds and leaves it locked
@@ -33,7 +33,7 @@ Feature: Card controls
       """
     And she sends the same request again
     Then the response status is 200
-    And the response field "locked" is true
+    And the response field "controls.locked" is true
 
   @US-0013 @failure
   Scenario: A closed card cannot be locked or unlocked

@@ -95,7 +95,7 @@ Feature: AI assistant
     And she tells the assistant "Почему доступно меньше, чем на счёте?"
     And she asks for a human agent
     Then the response status is 201
-    And the response field "status" is "queued"
+    And the response field "status" is "requested"
     And the handoff carries a transcript of 5 messages
 
   @US-0017 @not-in-sandbox
@@ -113,7 +113,7 @@ Feature: AI assistant
     Given the customer "boris" with a token for scopes "assistant"
     When he POSTs to "/assistant/conversations/{conversation}/handoff" with body:
       """json
-      {}
+      {"reason": "customer_request"}
       """
     Then the response status is 404
     And the problem code is "RESOURCE_NOT_FOUND"

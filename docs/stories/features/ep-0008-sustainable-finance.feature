@@ -10,7 +10,7 @@ Feature: Sustainable finance
   @US-0021 @not-in-sandbox
   Scenario: The customer sees the estimated footprint of November's card spending by category
     Given the customer "anna" with a token for scopes "sustainability:read"
-    When she GETs "/accounts/{anna-current}/carbon-footprint?booked_from=2026-11-01T00:00:00Z&booked_to=2026-12-01T00:00:00Z"
+    When she GETs "/accounts/{anna-current}/carbon-footprint?period_from=2026-11-01&period_to=2026-11-30"
     Then the response status is 200
     And the footprint covers the categories "5411, 5812, 4121" with an estimate and an uncertainty range each
     And the footprint names its method and emission-factor version
@@ -18,14 +18,14 @@ Feature: Sustainable finance
   @US-0021 @failure @not-in-sandbox
   Scenario: The footprint of another customer's account is not found
     Given the customer "anna" with a token for scopes "sustainability:read"
-    When she GETs "/accounts/{boris-current}/carbon-footprint"
+    When she GETs "/accounts/{boris-current}/carbon-footprint?period_from=2026-11-01&period_to=2026-11-30"
     Then the response status is 404
     And the problem code is "RESOURCE_NOT_FOUND"
 
   @US-0021 @failure @not-in-sandbox
   Scenario: The footprint cannot be read without the sustainability:read scope
     Given the customer "anna" with a token for scopes "transactions:read"
-    When she GETs "/accounts/{anna-current}/carbon-footprint"
+    When she GETs "/accounts/{anna-current}/carbon-footprint?period_from=2026-11-01&period_to=2026-11-30"
     Then the response status is 403
     And the problem code is "INSUFFICIENT_SCOPE"
 

@@ -40,7 +40,6 @@ Feature: Operations and trust
       {
         "debtor_account_id": "{anna-current}",
         "creditor_account_number": "40817810000000000003",
-        "creditor_name": "Boris Ivanov",
         "amount": {"amount": "300.00", "currency": "RUB"}
       }
       """
@@ -55,8 +54,7 @@ Feature: Operations and trust
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "700.00", "currency": "RUB"}
       }
       """
@@ -117,8 +115,7 @@ Feature: Operations and trust
       """json
       {
         "debtor_account_id": "{anna-current}",
-        "creditor_account_number": "42301810000000000002",
-        "creditor_name": "Anna Smirnova",
+        "creditor_account_id": "{anna-savings}",
         "amount": {"amount": "100.00", "currency": "RUB"},
         "fee": {"amount": "0.00", "currency": "RUB"}
       }
@@ -129,10 +126,10 @@ Feature: Operations and trust
 
   @US-0026 @failure
   Scenario: A body sent as plain text is refused
-    Given the customer "anna" with a token for scopes "payments:write"
-    When she POSTs to "/payments" with content type "text/plain" and body:
+    Given the client app "budget-app" with a client-credentials token for scopes "consents"
+    When it POSTs to "/consents" with content type "text/plain" and body:
       """
-      pay Boris 100 rubles
+      permissions: accounts
       """
     Then the response status is 415
     And the problem code is "UNSUPPORTED_MEDIA_TYPE"

@@ -55,7 +55,7 @@ RULES: dict[str, str] = {
     "R-27-placeholder-defined": "a {placeholder} names a seed alias or a value saved earlier in the scenario",
     "R-28-seed-consistent": "the seed contract is consistent (unique ids, known references, balances add up)",
     "R-29-feature-parses": "a feature file is valid Gherkin",
-    "R-30-story-complete": "a story states priority, release, traces, scoped_by, refines (an epic) and actor",
+    "R-19-story-complete": "a story states priority, release, traces, scoped_by, refines (an epic) and actor",
 }
 
 
@@ -432,7 +432,7 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "balance",
         'the balance "<balance_type>" is "<amount>" in "<currency>"',
-        "The balances response has a balance of that type with this Money.",
+        "The balances list has an entry with this `balance_type` (ITBD, ITAV, …) and this Money.",
     ),
     _p("header", 'the response header "<header>" is "<value>"', "Exact response header value."),
     _p("header-uuid", 'the response header "<header>" is a UUID', "The header holds an RFC 9562 UUID."),
@@ -819,7 +819,7 @@ def _check_records(records: Sequence[StoryRecord]) -> list[Violation]:
             problems.append(f"release {r.release!r} is not one of {', '.join(RELEASES)}")
         problems += [f"refines {e!r}, which is not an epic" for e in r.links("refines") if e not in epic_ids]
         if problems:
-            out.append(Violation("R-30-story-complete", r.id, "; ".join(problems), r.path, r.line))
+            out.append(Violation("R-19-story-complete", r.id, "; ".join(problems), r.path, r.line))
     return out
 
 

@@ -260,7 +260,7 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "  Background:\n  @US-0001 @failure\n",
         "ep-0001-cards.feature",
     ),
-    "R-30-story-complete": ("page", ":priority: should\n", "", "US-0002"),
+    "R-19-story-complete": ("page", ":priority: should\n", "", "US-0002"),
 }
 
 
@@ -313,7 +313,7 @@ def test_refines_must_name_an_epic(tmp_path: Path) -> None:
         ":refines: EP-0009\n:actor: PER-0001\n\nAs a customer, I want to see",
     )
     violations = run_checks(make_project(tmp_path, page=page))
-    (hit,) = [v for v in violations if v.rule == "R-30-story-complete"]
+    (hit,) = [v for v in violations if v.rule == "R-19-story-complete"]
     assert "EP-0009" in hit.detail and hit.item == "US-0002"
 
 

@@ -159,6 +159,13 @@ BROKEN = {
         "OP-listGreenProducts",
         "R-33-story-exists",
     ),
+    "must story without operation": (
+        "api/openapi.yaml",
+        "x-stories: [US-0004]",
+        "x-stories: [US-0003]",
+        "US-0004",
+        "R-34-must-story-has-api",
+    ),
     "schema disagrees with entity": (
         "api/openapi.yaml",
         "          enum: [enabled, blocked, closed]",

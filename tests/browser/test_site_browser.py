@@ -1,0 +1,193 @@
+"""A reader's path through the built site in a real browser: front page, search for a chat message,
+the message on the chat page, and on to a spec item that resolves it. Nothing may leave the machine.
+
+Debian's Chromium (``/usr/bin/chromium``) is driven through Playwright's Python client; Playwright's
+own browser download is never used, so the test runs offline. The built site is served from 127.0.0.1
+on a free port, and every request to any other host is refused and recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Route
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output clean: one line per request is noise here."""
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir: Path) -> Iterator[str]:
+    """Base URL of the built site served from 127.0.0.1 on a free port (never 8000)."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@dataclass
+class BrowserPage:
+    """A page plus what it tried to do that it must not: reach another host or throw a script error."""
+
+    page: Page
+    blocked: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def browser_page(site_url: str) -> Iterator[BrowserPage]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`"
+            " (or `scripts/bootstrap.sh chromium`)",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is missing: run `make setup`", pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        state = BrowserPage(page)
+
+        def only_loopback(route: Route) -> None:
+            # every request of the context passes here; anything not on the loopback server is refused
+            if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
+                route.continue_()
+            else:
+                state.blocked.append(route.request.url)
+                route.abort("blockedbyclient")
+
+        context.route("**/*", only_loopback)
+        page.on("pageerror", lambda error: state.script_errors.append(str(error)))
+        try:
+            yield state
+        finally:
+            context.close()
+            browser.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "build" / "screenshots"
+SITE_TITLE = "Banking of the future — spec"
+
+
+def resolved_message(site_dir: Path) -> tuple[str, list[str]]:
+    """The first message (in chat order) that is not courtesy and is resolved, with its resolvers."""
+    data: dict[str, Any] = json.loads((site_dir / "needs.json").read_text(encoding="utf-8"))
+    needs: dict[str, dict[str, Any]] = data["versions"][data.get("current_version", "")]["needs"]
+    for nid in sorted(n for n, need in needs.items() if need["type"] == "msg"):
+        need = needs[nid]
+        if need.get("disposition") != "courtesy" and need.get("traces_back"):
+            return nid, sorted(need["traces_back"])
+    pytest.fail("no chat message is resolved by any spec item")
+
+
+def test_front_page_search_message_and_resolving_item(
+    site_dir: Path, site_url: str, browser_page: BrowserPage
+) -> None:
+    from playwright.sync_api import expect  # after the fixture has checked that Playwright is installed
+
+    msg_id, resolvers = resolved_message(site_dir)
+    page = browser_page.page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    # 1. the front page
+    page.goto(site_url + "index.html")
+    assert page.title() == SITE_TITLE
+    page.screenshot(path=str(SCREENSHOTS / "01-front-page.png"))
+
+    # 2. search for the message id with Furo's search box; the chat page must be among the results
+    page.fill("form.sidebar-search-container input[name=q]", msg_id)
+    page.press("form.sidebar-search-container input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/search\.html\?q="))
+    summary = page.locator("#search-results .search-summary")
+    summary.filter(has_text=re.compile(r"found|did not match")).wait_for()
+    hits = page.locator("#search-results ul.search li a")
+    hrefs = [hits.nth(i).get_attribute("href") or "" for i in range(hits.count())]
+    chat_hits = [i for i, href in enumerate(hrefs) if re.match(r"^(\./)?chat/index\.html([?#]|$)", href)]
+    assert chat_hits, f"searching {msg_id} did not find the chat page; results: {hrefs}"
+    page.screenshot(path=str(SCREENSHOTS / "02-search-results.png"))
+
+    # 3. open the chat page from the results and find the message
+    hits.nth(chat_hits[0]).click()
+    page.wait_for_url(re.compile(r"/chat/index\.html"))
+    message = page.locator(f"table.need[id='{msg_id}']")
+    message.scroll_into_view_if_needed()
+    assert message.is_visible()
+    assert message.locator(".needs-id").inner_text().strip() == msg_id
+    message.screenshot(path=str(SCREENSHOTS / "03-chat-message.png"))
+
+    # 4. the message's "resolved by" links (sphinx-needs renders incoming `traces` in the meta area)
+    resolved_by = message.locator(
+        "xpath=.//tr[contains(@class,'meta')]//div[@class='line']"
+        "[starts-with(normalize-space(.), 'resolved by:')]/span[@class='traces']//a"
+    )
+    shown = sorted(resolved_by.nth(i).inner_text().strip() for i in range(resolved_by.count()))
+    assert shown == resolvers, f"{msg_id} shows resolved by {shown}; needs.json says {resolvers}"
+    item_id = shown[0]
+    resolved_by.filter(has_text=item_id).first.click()
+
+    # 5. the target page shows that item: the browser lands on its anchor and the item is in view
+    page.wait_for_url(re.compile(rf"#{re.escape(item_id)}$"))
+    page.wait_for_load_state("load")
+    assert "/chat/index.html" not in page.url, "the resolving item should live on its own page"
+    target = page.locator(f"table.need[id='{item_id}']")
+    expect(target).to_be_in_viewport()
+    expect(target.locator(".needs-id").first).to_have_text(item_id)
+    # and the item links back: its "traces to" names the message we came from
+    expect(target.locator("tr.meta span.traces a").filter(has_text=msg_id)).to_have_count(1)
+    page.screenshot(path=str(SCREENSHOTS / "04-resolving-item.png"))
+
+    # nothing left the machine, and no script failed on the way
+    assert browser_page.blocked == [], f"requests to other hosts: {browser_page.blocked}"
+    assert browser_page.script_errors == [], f"script errors: {browser_page.script_errors}"
+
+
+def test_requests_to_other_hosts_are_blocked_and_recorded(site_url: str, browser_page: BrowserPage) -> None:
+    """The guard of the test above works: a page that tries to reach another host is caught."""
+    page = browser_page.page
+    page.goto(site_url + "index.html")
+    with page.expect_request_failed(lambda request: "cdn.example.com" in request.url):
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.src = 'https://cdn.example.com/x.js';"
+            " document.head.appendChild(s); }"
+        )
+    assert browser_page.blocked == ["https://cdn.example.com/x.js"]

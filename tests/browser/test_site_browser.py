@@ -185,7 +185,7 @@ def test_requests_to_other_hosts_are_blocked_and_recorded(site_url: str, browser
     """The guard of the test above works: a page that tries to reach another host is caught."""
     page = browser_page.page
     page.goto(site_url + "index.html")
-    with page.expect_request_failed(lambda request: "cdn.example.com" in request.url):
+    with page.expect_event("requestfailed", lambda request: "cdn.example.com" in request.url):
         page.evaluate(
             "() => { const s = document.createElement('script'); s.src = 'https://cdn.example.com/x.js';"
             " document.head.appendChild(s); }"

@@ -225,4 +225,9 @@ def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> li
     write_csv(csv_path, MATRIX_HEADER, matrix)
     xlsx_path = out_dir / "traceability.xlsx"
     write_xlsx(xlsx_path, [("traceability", MATRIX_HEADER, matrix), ("items", ITEMS_HEADER, items)])
-    return [copy, csv_path, xlsx_path, *_story_exports(needs_json, docs_dir / "stories" / "features", out_dir)]
+    return [
+        copy,
+        csv_path,
+        xlsx_path,
+        *_story_exports(needs_json, docs_dir / "stories" / "features", out_dir),
+    ]

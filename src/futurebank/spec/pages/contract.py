@@ -97,6 +97,11 @@ def _schema_label(contract: Contract, schema: Any) -> str:
                 return f"{{need}}`ENT-{entity}`"
             how = "with" if link[0] == "full" else "with fields of"
             return f"`{name}` ({how} {{need}}`ENT-{entity}`)"
+        items = (component.get("properties") or {}).get("data", {}).get("items", {})
+        item_name = str(items.get("$ref", "")).rsplit("/", 1)[-1]
+        item_link = entity_of(contract.components.get(item_name, {}))
+        if item_link is not None:
+            return f"`{name}` (list of {{need}}`ENT-{item_link[1].split('#', 1)[0]}`)"
         return f"`{name}`"
     if isinstance(schema, dict):
         return f"`{schema.get('type', 'object')}`"

@@ -54,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _git_head() -> str:
     try:
         out = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
             capture_output=True,
             text=True,
             check=True,

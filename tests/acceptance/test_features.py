@@ -485,7 +485,8 @@ def _listed_every(world: World, field: str, value: str) -> None:
     expected = world.resolve(value)
     items = world.listed()
     assert items, f"nothing listed: {world.describe()}"
-    wrong = [item_field(item, field) for item in items if item_field(item, field) != expected]
+    actual = [item_field(item, field) for item in items]
+    wrong = ["<missing>" if v is MISSING else v for v in actual if v is MISSING or text_of(v) != expected]
     assert not wrong, f"{field!r} differs from {expected!r} in {wrong}: {world.describe()}"
 
 
@@ -518,3 +519,254 @@ def _header_save(world: World, header: str, name: str) -> None:
     actual = world.response.headers.get(header)
     assert actual, f"no response header {header}: {world.describe()}"
     world.saved[name] = actual
+
+
+# ----------------------------------------------------------------------------------------------
+# Steps that only @not-in-sandbox scenarios use. By default those scenarios are skipped (see
+# futurebank.spec.acceptance_results); with --acceptance-run-all they run and show what is missing.
+# Assistant and sustainability steps follow the contract's shapes; operations steps use what the
+# sandbox has (/health, /metrics, the audit chain) and fail plainly where it has nothing.
+
+
+def _tooling_missing(what: str) -> None:
+    pytest.fail(f"needs operations tooling the sandbox does not have: {what}")
+
+
+def _assistant_reply(world: World) -> dict[str, Any]:
+    body = world.body()
+    assert world.response.status_code in (200, 201) and isinstance(body, dict), (
+        f"no assistant reply: {world.describe()}"
+    )
+    return body
+
+
+@vocab("start-conversation")
+def _start_conversation(world: World) -> None:
+    body = json.dumps({"channel": "mobile", "locale": "ru-RU"}).encode()
+    response = world.send("POST", "/assistant/conversations", content=body, media_type="application/json")
+    if response.status_code == 201:
+        world.saved["conversation"] = str(response.json()["conversation_id"])
+        world.saved["ai-disclosure"] = str(response.json().get("ai_disclosure", ""))
+
+
+@vocab("tell-assistant")
+def _tell_assistant(world: World, text: str) -> None:
+    body = json.dumps({"text": world.resolve(text)}, ensure_ascii=False).encode()
+    path = "/assistant/conversations/{conversation}/messages"
+    world.send("POST", path, content=body, media_type="application/json")
+
+
+@vocab("ask-human")
+def _ask_human(world: World) -> None:
+    body = json.dumps({"reason": "customer_request"}).encode()
+    world.send(
+        "POST", "/assistant/conversations/{conversation}/handoff", content=body, media_type="application/json"
+    )
+
+
+@vocab("disclosure")
+def _disclosure(world: World) -> None:
+    text = world.saved.get("ai-disclosure", "")
+    assert re.search(r"\bAI\b|\bИИ\b|искусственн", text, re.IGNORECASE), f"no AI disclosure in {text!r}"
+
+
+@vocab("reply-intent")
+def _reply_intent(world: World, intent: str) -> None:
+    reply = _assistant_reply(world)
+    assert reply.get("intent") == intent, (
+        f"intent {reply.get('intent')!r}, expected {intent!r}: {world.describe()}"
+    )
+
+
+@vocab("reply-ai")
+def _reply_ai(world: World) -> None:
+    reply = _assistant_reply(world)
+    assert reply.get("role") == "assistant" and reply.get("ai_generated") is True, world.describe()
+
+
+@vocab("reply-confirm")
+def _reply_confirm(world: World) -> None:
+    reply = _assistant_reply(world)
+    assert isinstance(reply.get("proposed_action"), dict), f"no proposed_action: {world.describe()}"
+
+
+def _no_structured_facts(world: World) -> None:
+    _assistant_reply(world)
+    pytest.fail("the contract's AssistantMessage has no structured facts (amounts, transaction ids) to check")
+
+
+@vocab("reply-amount")
+def _reply_amount(world: World, amount: str, currency: str) -> None:
+    _no_structured_facts(world)
+
+
+@vocab("reply-no-amount")
+def _reply_no_amount(world: World) -> None:
+    _no_structured_facts(world)
+
+
+@vocab("reply-transaction")
+def _reply_transaction(world: World, transaction: str) -> None:
+    _no_structured_facts(world)
+
+
+@vocab("handoff-transcript")
+def _handoff_transcript(world: World, n: str) -> None:
+    count = world.field("transcript_message_count")
+    assert count == int(n), f"transcript_message_count {count!r}, expected {n}: {world.describe()}"
+
+
+@vocab("open-transcript")
+def _open_transcript(world: World) -> None:
+    _tooling_missing("a transcript review tool (no contract operation reads a transcript)")
+
+
+@vocab("transcript-review")
+def _transcript_review(world: World, n: str) -> None:
+    _tooling_missing("a transcript review tool")
+
+
+def _decimal(value: Any) -> float:
+    assert isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,3})?", value), f"{value!r}"
+    return float(value)
+
+
+@vocab("footprint-categories")
+def _footprint_categories(world: World, mccs: str) -> None:
+    categories = world.field("categories")
+    assert isinstance(categories, list), f"no categories: {world.describe()}"
+    for mcc in (m.strip() for m in mccs.split(",")):
+        entries = [c for c in categories if mcc in (c.get("mcc_codes") or [])]
+        assert len(entries) == 1, f"MCC {mcc} is in {len(entries)} categories: {world.describe()}"
+        estimate = entries[0].get("estimate") or {}
+        low, mid, high = (_decimal(estimate.get(k)) for k in ("low_kg", "co2e_kg", "high_kg"))
+        assert low <= mid <= high, f"MCC {mcc}: range {low}..{high} does not hold {mid}"
+
+
+@vocab("footprint-method")
+def _footprint_method(world: World) -> None:
+    method = world.field("method")
+    assert isinstance(method, dict), f"no method: {world.describe()}"
+    assert method.get("approach") and method.get("factor_set"), f"method or factor set missing: {method}"
+
+
+@vocab("green-labels")
+def _green_labels(world: World) -> None:
+    products = world.listed()
+    assert products, f"no products listed: {world.describe()}"
+    for product in products:
+        label = product.get("green_label") or {}
+        assert label.get("taxonomy") == "ru_decree_1587" and label.get("taxonomy_area"), f"{product}"
+
+
+@vocab("read-health")
+def _read_health(world: World) -> None:
+    world.caller = world.caller or Caller("operations", None, None)
+    # The sandbox's health check is outside the API (not part of the contract).
+    world.send("GET", world.sandbox.origin + "/health")
+
+
+@vocab("health")
+def _health(world: World, health: str) -> None:
+    assert world.field("status") == health, world.describe()
+
+
+@vocab("scrape-metrics")
+def _scrape_metrics(world: World) -> None:
+    caller = world.caller
+    world.caller = Caller("operations", None, None)
+    world.send("GET", world.sandbox.origin + "/metrics")
+    world.caller = caller
+
+
+@vocab("metric")
+def _metric(world: World, metric: str, labels: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    wanted = dict(pair.strip().split("=", 1) for pair in labels.split(","))
+    samples = [s for family in text_string_to_metric_families(world.response.text) for s in family.samples]
+    named = [s for s in samples if s.name == metric]
+    found = [s for s in named if all(s.labels.get(k) == v for k, v in wanted.items())]
+    assert found, f"no {metric} series with {wanted}; series: {[s.labels for s in named][:20]}"
+
+
+@vocab("dependency-down")
+def _dependency_down(world: World, dependency: str) -> None:
+    _tooling_missing(f"fault injection to take {dependency!r} down")
+
+
+@vocab("error-rate")
+def _error_rate(world: World, operation: str, percent: str, minutes: str) -> None:
+    _tooling_missing(f"failure injection into {operation}")
+
+
+@vocab("alert")
+def _alert(world: World, alert: str, minutes: str) -> None:
+    _tooling_missing(f"an Alertmanager receiving {alert!r}")
+
+
+@vocab("kpi-event")
+def _kpi_event(world: World, event: str, field: str, value: str) -> None:
+    _tooling_missing(f"the analytics stream that carries {event!r}")
+
+
+@vocab("kpi-no-field")
+def _kpi_no_field(world: World, event: str, field: str) -> None:
+    _tooling_missing(f"the analytics stream that carries {event!r}")
+
+
+def _audit_entries(world: World) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    from futurebank.sandbox.adapters import orm
+
+    with world.sandbox.db.engine.connect() as conn:
+        rows = conn.execute(select(orm.audit_log).order_by(orm.audit_log.c.seq)).mappings().all()
+    return [dict(row) for row in rows]
+
+
+@vocab("audit-altered")
+def _audit_altered(world: World) -> None:
+    from sqlalchemy import func, select, update
+
+    from futurebank.sandbox.adapters import orm
+
+    log = orm.audit_log
+    with world.sandbox.db.engine.begin() as conn:
+        last = conn.execute(select(func.max(log.c.seq))).scalar_one()
+        assert last is not None, "the audit log is empty"
+        conn.execute(update(log).where(log.c.seq == last).values(outcome="altered"))
+
+
+@vocab("verify-audit")
+def _verify_audit(world: World) -> None:
+    from futurebank.sandbox import bootstrap
+
+    _, problems = bootstrap.verify_audit(world.sandbox.db)
+    world.saved["audit-verification"] = "broken" if problems else "intact"
+
+
+@vocab("audit-result")
+def _audit_result(world: World, result: str) -> None:
+    assert world.saved.get("audit-verification") == result, world.saved.get("audit-verification")
+
+
+@vocab("audit-record")
+def _audit_record(world: World, operation: str, customer: str, value: str) -> None:
+    customer_id, correlation_id = world.resolve("{" + customer + "}"), world.resolve(value)
+    found = [
+        e
+        for e in _audit_entries(world)
+        if e["action"] == operation
+        and e["customer_id"] == customer_id
+        and e["correlation_id"] == correlation_id
+    ]
+    assert len(found) == 1, f"{len(found)} audit records of {operation} for {customer} with {correlation_id}"
+
+
+@vocab("audit-no-token")
+def _audit_no_token(world: World) -> None:
+    token = world.require_caller().token
+    assert token, "the caller has no token"
+    leaked = [e["seq"] for e in _audit_entries(world) if token in json.dumps(e, default=str)]
+    assert not leaked, f"the access token is in audit records {leaked}"

@@ -1,0 +1,63 @@
+"""The acceptance results plugin: which scenarios it skips and why (no sandbox needed)."""
+
+from __future__ import annotations
+
+from futurebank.spec.acceptance_results import Operation, ScenarioInfo, skip_reason, step_call
+
+MISSING = [
+    Operation("startConversation", "POST", "/assistant/conversations"),
+    Operation("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages"),
+    Operation("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint"),
+]
+
+
+def info(*steps: str, tags: tuple[str, ...] = ("US-0001",)) -> ScenarioInfo:
+    return ScenarioInfo("x.feature", "a scenario", frozenset(tags), steps)
+
+
+def test_path_templates_match_concrete_paths_and_ignore_the_query() -> None:
+    footprint = MISSING[2]
+    assert footprint.matches("GET", "/accounts/{anna-current}/carbon-footprint?period_from=2026-11-01")
+    assert footprint.matches("get", "/accounts/2000/carbon-footprint")
+    assert not footprint.matches("POST", "/accounts/2000/carbon-footprint")
+    assert not footprint.matches("GET", "/accounts/2000/balances")
+    assert not footprint.matches("GET", "/accounts/a/b/carbon-footprint")
+
+
+def test_request_steps_name_their_method_and_path() -> None:
+    assert step_call('she GETs "/accounts"') == ("GET", "/accounts")
+    assert step_call('it POSTs to "/consents" with body:') == ("POST", "/consents")
+    assert step_call("she starts a conversation with the assistant") == ("POST", "/assistant/conversations")
+    assert step_call("the response status is 200") is None
+    assert step_call("not a vocabulary step") is None
+
+
+def test_a_scenario_calling_a_501_operation_is_skipped_naming_each_operation_once() -> None:
+    reason = skip_reason(
+        info(
+            "she starts a conversation with the assistant",
+            'she tells the assistant "Привет"',
+            'she tells the assistant "Ещё"',
+            tags=("US-0015", "not-in-sandbox"),
+        ),
+        MISSING,
+    )
+    assert reason == "operation answers 501 in the sandbox: startConversation, sendAssistantMessage"
+
+
+def test_a_501_operation_is_found_even_without_the_not_in_sandbox_tag() -> None:
+    reason = skip_reason(info('she GETs "/accounts/{anna-current}/carbon-footprint"'), MISSING)
+    assert reason == "operation answers 501 in the sandbox: getCarbonFootprint"
+
+
+def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_steps() -> None:
+    reason = skip_reason(
+        info("the operations engineer reads the health endpoint", tags=("US-0023", "not-in-sandbox")), MISSING
+    )
+    assert reason is not None
+    assert reason.startswith("@not-in-sandbox: needs operations tooling")
+    assert "the operations engineer reads the health endpoint" in reason
+
+
+def test_a_sandbox_scenario_runs() -> None:
+    assert skip_reason(info('she GETs "/accounts"', "the response status is 200"), MISSING) is None

@@ -344,7 +344,7 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
     _p(
         "start-conversation",
         "<subject> starts a conversation with the assistant",
-        "POST /assistant/conversations; saves `conversation_id` as `conversation`.",
+        "POST /assistant/conversations (channel app, locale ru); saves `conversation_id` as `conversation`.",
         sandbox=False,
     ),
     _p(
@@ -354,9 +354,15 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
         sandbox=False,
     ),
     _p(
+        "confirm-proposal",
+        "<subject> confirms the assistant's proposed action",
+        'Reply "Да" with `confirmation_for` set to the message that proposed the action.',
+        sandbox=False,
+    ),
+    _p(
         "ask-human",
         "<subject> asks for a human agent",
-        "POST /assistant/conversations/{conversation}/handoff.",
+        "POST /assistant/conversations/{conversation}/handoff with the reason `customer_request`.",
         sandbox=False,
     ),
     _p(
@@ -496,7 +502,7 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "footprint-categories",
         'the footprint covers the categories "<mccs>" with an estimate and an uncertainty range each',
-        "One entry per MCC with an estimate and its low/high range.",
+        "The categories list these MCCs, each category with an estimate and its low/high range.",
         sandbox=False,
     ),
     _p(

@@ -464,3 +464,13 @@ def test_the_real_stories_are_the_briefs_ids_and_every_must_story_is_covered() -
             assert any(s.is_failure for s in by_story[sid]) and any(
                 not s.is_failure for s in by_story[sid]
             ), sid
+
+
+def test_summary_counts_each_outcome_of_the_latest_run(tmp_path: Path) -> None:
+    stories = make_project(tmp_path)
+    records = load_stories(stories, tmp_path)
+    features, _ = load_features(stories / "features", tmp_path)
+    assert "Latest sandbox run: not run yet." in render_scenarios(records, features, None)
+    page = render_scenarios(records, features, {"Anna locks her card": "skipped"})
+    assert "Latest sandbox run: 0 passed, 0 failed, 1 skipped, 1 not in the run." in page
+    assert "2 stories, 2 scenarios (1 failure paths); 2 run in the sandbox." in page

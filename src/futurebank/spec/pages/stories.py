@@ -95,12 +95,13 @@ def render_scenarios(
     parts: list[str] = ["## Summary\n"]
     all_scenarios = [s for f in features for s in f.scenarios]
     ran = [s for s in all_scenarios if s.in_sandbox]
-    passed = sum(1 for s in ran if results and results.get(s.name) == "passed")
-    failed = sum(1 for s in ran if results and results.get(s.name) == "failed")
+    outcomes = [results.get(s.name) if results else None for s in ran]
+    counts = {o: outcomes.count(o) for o in ("passed", "failed", "skipped")}
+    missing = len(ran) - sum(counts.values())
     run_text = (
         "not run yet"
         if results is None
-        else f"{passed} passed, {failed} failed, {len(ran) - passed - failed} not in the run"
+        else ", ".join(f"{n} {o}" for o, n in counts.items()) + f", {missing} not in the run"
     )
     parts.append(
         f"{len(stories)} stories, {len(all_scenarios)} scenarios "

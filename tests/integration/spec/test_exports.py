@@ -66,8 +66,8 @@ def test_every_non_courtesy_message_is_resolved(csv_rows: list[list[str]]) -> No
         if row[COL["disposition"]] != "courtesy" and not row[COL["resolving_items"]]
     ]
     assert not unresolved, f"messages with no resolving item: {unresolved}"
-    courtesy_without_disposition = [row[COL["id"]] for row in csv_rows if not row[COL["disposition"]]]
-    assert not courtesy_without_disposition
+    without_disposition = [row[COL["id"]] for row in csv_rows if not row[COL["disposition"]]]
+    assert not without_disposition
 
 
 def test_matrix_rows_carry_the_chat_texts(csv_rows: list[list[str]]) -> None:

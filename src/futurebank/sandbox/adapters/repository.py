@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, text, update
+from sqlalchemy import CursorResult, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -23,6 +23,67 @@ from futurebank.sandbox.domain.errors import KeyInFlight
 from futurebank.sandbox.domain.idempotency import StoredResponse
 from futurebank.sandbox.domain.ledger import Account, AccountKind, JournalEntry
 from futurebank.sandbox.domain.payments import Payment
+
+_A = orm.accounts.c
+_LOCK_FOR_TRANSFER = (
+    select(
+        _A.id,
+        _A.customer_id,
+        _A.number,
+        _A.name,
+        _A.currency,
+        _A.kind,
+        _A.overdraft_limit_minor,
+        _A.booked_minor,
+        _A.pending_minor,
+        _A.status,
+        _A.opened_at,
+        orm.customers.c.full_name,
+    )
+    .select_from(orm.accounts.outerjoin(orm.customers, orm.customers.c.id == _A.customer_id))
+    .where(
+        or_(
+            _A.id == bindparam("debtor"),
+            _A.id == bindparam("creditor"),
+            _A.number == bindparam("number"),
+        )
+    )
+    .order_by(_A.id)
+    .with_for_update(of=orm.accounts)
+)
+_SAVE_BALANCES = (
+    update(orm.accounts)
+    .where(_A.id == bindparam("b_id"))
+    .values(booked_minor=bindparam("booked"), pending_minor=bindparam("pending"))
+)
+_INSERT_ENTRY = orm.journal_entries.insert()
+_INSERT_POSTINGS = orm.postings.insert()
+_INSERT_PAYMENT = orm.payments.insert()
+_H = orm.audit_head.c
+_AUDIT_HEAD = select(_H.seq, _H.hash).where(_H.id == 1).with_for_update()
+_AUDIT_INSERT = orm.audit_log.insert()
+_AUDIT_MOVE_HEAD = (
+    update(orm.audit_head).where(_H.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
+_K = orm.idempotency_keys.c
+_IDEMPOTENCY_GET = select(_K.fingerprint, _K.status_code, _K.body).where(
+    _K.client_id == bindparam("client_id"),
+    _K.customer_id == bindparam("customer_id"),
+    _K.key == bindparam("key"),
+)
+_IDEMPOTENCY_STORE = (
+    update(orm.idempotency_keys)
+    .where(
+        _K.client_id == bindparam("k_client"),
+        _K.customer_id == bindparam("k_customer"),
+        _K.key == bindparam("k_key"),
+    )
+    .values(status_code=bindparam("status"), body=bindparam("body"))
+)
+_IDEMPOTENCY_CLAIM = {
+    "postgresql": postgresql.insert(orm.idempotency_keys).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(orm.idempotency_keys).on_conflict_do_nothing(),
+}
 
 
 class CustomerRepository:
@@ -68,18 +129,27 @@ class AccountRepository:
     def by_number(self, number: str) -> Account | None:
         return self.session.scalars(select(Account).where(orm.accounts.c.number == number)).first()
 
-    def lock(self, account_ids: Sequence[str]) -> dict[str, Account]:
-        """Load and lock the rows a transfer will change, always in id order so two transfers in
-        opposite directions cannot deadlock. ``FOR UPDATE`` is dropped by SQLAlchemy on SQLite,
-        where BEGIN IMMEDIATE already holds the database's write lock."""
-        rows = self.session.scalars(
-            select(Account)
-            .where(orm.accounts.c.id.in_(sorted(set(account_ids))))
-            .order_by(orm.accounts.c.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+    def lock_for_transfer(
+        self, debtor_id: str, creditor_id: str | None, creditor_number: str | None
+    ) -> list[tuple[Account, str | None]]:
+        """Load and lock, in one statement, the rows a transfer may change: the debtor by id and the
+        creditor by id or by number, each with its holder's name. Rows come in id order so two
+        transfers in opposite directions lock in the same order and cannot deadlock. ``FOR UPDATE``
+        is dropped by SQLAlchemy on SQLite, where BEGIN IMMEDIATE already holds the write lock.
+
+        The transfer path is the hot path, so it uses a prepared Core statement and builds the
+        domain objects itself instead of going through the ORM's identity map."""
+        rows = self.session.execute(
+            _LOCK_FOR_TRANSFER,
+            {"debtor": debtor_id, "creditor": creditor_id or "", "number": creditor_number or ""},
         ).all()
-        return {a.id: a for a in rows}
+        return [(Account(*row[:11]), row[11]) for row in rows]
+
+    def save_balances(self, accounts: Sequence[Account]) -> None:
+        self.session.execute(
+            _SAVE_BALANCES,
+            [{"b_id": a.id, "booked": a.booked_minor, "pending": a.pending_minor} for a in accounts],
+        )
 
     def all(self) -> Sequence[Account]:
         return self.session.scalars(select(Account).order_by(orm.accounts.c.id)).all()
@@ -150,22 +220,23 @@ class LedgerRepository:
     def add(self, entry: JournalEntry, leg_ids: Sequence[str], leg_info: Sequence[LegInfo]) -> None:
         m = entry.merchant
         self.session.execute(
-            orm.journal_entries.insert().values(
-                id=entry.id,
-                kind=entry.kind,
-                status=entry.status.value,
-                booked_at=entry.booked_at,
-                description=entry.description,
-                merchant_name=m.name if m else None,
-                mcc=m.mcc if m else None,
-                merchant_city=m.city if m else None,
-                merchant_country=m.country if m else None,
-                card_id=entry.card_id,
-                payment_id=entry.payment_id,
-            )
+            _INSERT_ENTRY,
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "status": entry.status.value,
+                "booked_at": entry.booked_at,
+                "description": entry.description,
+                "merchant_name": m.name if m else None,
+                "mcc": m.mcc if m else None,
+                "merchant_city": m.city if m else None,
+                "merchant_country": m.country if m else None,
+                "card_id": entry.card_id,
+                "payment_id": entry.payment_id,
+            },
         )
         self.session.execute(
-            orm.postings.insert(),
+            _INSERT_POSTINGS,
             [
                 {
                     "id": leg_id,
@@ -253,12 +324,16 @@ class LedgerRepository:
         return [(r[0], int(r[1])) for r in rows]
 
 
+_PAYMENT_FIELDS = tuple(c.name for c in orm.payments.columns)
+
+
 class PaymentRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, payment: Payment) -> None:
-        self.session.add(payment)
+        """Core insert (the hot path); the ORM mapping serves the reads."""
+        self.session.execute(_INSERT_PAYMENT, {f: getattr(payment, f) for f in _PAYMENT_FIELDS})
 
     def owned(self, customer_id: str, payment_id: str) -> Payment | None:
         return self.session.scalars(
@@ -369,34 +444,27 @@ class IdempotencyRepository:
             "created_at": now,
         }
         dialect = self.session.get_bind().dialect.name
-        insert_stmt: Any
         if dialect == "postgresql":
             self.session.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
-            insert_stmt = postgresql.insert(orm.idempotency_keys).values(**values).on_conflict_do_nothing()
-        else:
-            insert_stmt = sqlite.insert(orm.idempotency_keys).values(**values).on_conflict_do_nothing()
         try:
-            inserted = int(cast(CursorResult[Any], self.session.execute(insert_stmt)).rowcount)
+            result = cast(CursorResult[Any], self.session.execute(_IDEMPOTENCY_CLAIM[dialect], values))
         except OperationalError as exc:  # lock_timeout expired: the first request is still running
-            raise KeyInFlight("a request with this idempotency key is still being processed") from exc
+            raise KeyInFlight(
+                "A request with this Idempotency-Key is still being processed. Retry shortly."
+            ) from exc
         if dialect == "postgresql":
             self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
-        if inserted == 1:
+        if result.rowcount == 1:
             return None
-        k = orm.idempotency_keys.c
         row = self.session.execute(
-            select(k.fingerprint, k.status_code, k.body).where(
-                k.client_id == client_id, k.customer_id == customer_id, k.key == key
-            )
+            _IDEMPOTENCY_GET, {"client_id": client_id, "customer_id": customer_id, "key": key}
         ).one()
         return StoredResponse(fingerprint=row[0], status=int(row[1]), body=bytes(row[2]))
 
     def store(self, client_id: str, customer_id: str, key: str, status: int, body: bytes) -> None:
-        k = orm.idempotency_keys.c
         self.session.execute(
-            update(orm.idempotency_keys)
-            .where(k.client_id == client_id, k.customer_id == customer_id, k.key == key)
-            .values(status_code=status, body=body)
+            _IDEMPOTENCY_STORE,
+            {"k_client": client_id, "k_customer": customer_id, "k_key": key, "status": status, "body": body},
         )
 
     def count(self) -> int:
@@ -409,8 +477,7 @@ class AuditRepository:
 
     def append(self, record: AuditRecord) -> str:
         """Chain the record onto the head, under a row lock on the head (one chain, no forks)."""
-        h = orm.audit_head.c
-        head = self.session.execute(select(h.seq, h.hash).where(h.id == 1).with_for_update()).first()
+        head = self.session.execute(_AUDIT_HEAD).first()
         if head is None:
             self.session.execute(orm.audit_head.insert().values(id=1, seq=0, hash=GENESIS))
             seq, prev = 1, GENESIS
@@ -419,22 +486,25 @@ class AuditRepository:
         body = record.body(seq)
         digest = chain_hash(prev, body)
         self.session.execute(
-            orm.audit_log.insert().values(
-                seq=seq,
-                at=record.at,
-                action=record.action,
-                client_id=record.client_id,
-                customer_id=record.customer_id,
-                resource_type=record.resource_type,
-                resource_id=record.resource_id,
-                correlation_id=record.correlation_id,
-                outcome=record.outcome,
-                details=json.dumps(record.details, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-                prev_hash=prev,
-                hash=digest,
-            )
+            _AUDIT_INSERT,
+            {
+                "seq": seq,
+                "at": record.at,
+                "action": record.action,
+                "client_id": record.client_id,
+                "customer_id": record.customer_id,
+                "resource_type": record.resource_type,
+                "resource_id": record.resource_id,
+                "correlation_id": record.correlation_id,
+                "outcome": record.outcome,
+                "details": json.dumps(
+                    record.details, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ),
+                "prev_hash": prev,
+                "hash": digest,
+            },
         )
-        self.session.execute(update(orm.audit_head).where(h.id == 1).values(seq=seq, hash=digest))
+        self.session.execute(_AUDIT_MOVE_HEAD, {"seq": seq, "hash": digest})
         return digest
 
     def head(self) -> tuple[int, str]:

@@ -293,27 +293,32 @@ def create_payment(
 
     Every check runs before anything is written, so a refusal leaves no trace but its response."""
     customer_id = _customer(actor)
-    if uow.accounts.owned(customer_id, request.debtor_account_id) is None:
+    by_number = request.creditor_account_id is None
+    rows = uow.accounts.lock_for_transfer(
+        request.debtor_account_id, request.creditor_account_id, request.creditor_account_number
+    )
+    debtor = next(
+        (a for a, _ in rows if a.id == request.debtor_account_id and a.customer_id == customer_id), None
+    )
+    if debtor is None or debtor.kind == AccountKind.INTERNAL:
         raise NotFound("No such debtor account.", "/debtor_account_id")
-    if request.creditor_account_id is not None:
-        creditor = uow.accounts.owned(customer_id, request.creditor_account_id)
-        if creditor is None:
-            raise NotFound("No such creditor account among your accounts.", "/creditor_account_id")
-    else:
-        creditor = uow.accounts.by_number(request.creditor_account_number or "")
-        if creditor is None or creditor.kind == AccountKind.INTERNAL or creditor.customer_id is None:
+    payer_name = next(name for a, name in rows if a.id == debtor.id) or ""
+    if by_number:
+        found = [(a, n) for a, n in rows if a.number == request.creditor_account_number]
+        if not found or found[0][0].kind == AccountKind.INTERNAL or found[0][0].customer_id is None:
             raise NotFound("No account of this bank has that number.", "/creditor_account_number")
-    locked = uow.accounts.lock([request.debtor_account_id, creditor.id])
-    debtor, creditor = locked[request.debtor_account_id], locked[creditor.id]
-    if debtor.kind == AccountKind.INTERNAL:
-        raise NotFound("No such debtor account.", "/debtor_account_id")
+    else:
+        found = [
+            (a, n) for a, n in rows if a.id == request.creditor_account_id and a.customer_id == customer_id
+        ]
+        if not found:
+            raise NotFound("No such creditor account among your accounts.", "/creditor_account_id")
+    creditor, payee_full_name = found[0]
+    if creditor.id == debtor.id:
+        creditor = debtor  # one object, so SAME_ACCOUNT is reported by the domain rule below
     legs = transfer_legs(debtor, creditor, request.amount)
     own = creditor.customer_id == customer_id
-    payer = uow.customers.get(customer_id)
-    payee_name = None
-    if not own:
-        payee = uow.customers.get(creditor.customer_id or "")
-        payee_name = masked_name(payee.full_name) if payee else None
+    payee_name = None if own else masked_name(payee_full_name or "")
     payment_id = new_id()
     entry = JournalEntry(
         id=new_id(),
@@ -324,7 +329,7 @@ def create_payment(
         description=request.remittance_information or "",
         payment_id=payment_id,
     )
-    post(entry, locked)  # raises InsufficientFunds before anything is written
+    post(entry, {debtor.id: debtor, creditor.id: creditor})  # raises InsufficientFunds, writes nothing
     payment = Payment(
         id=payment_id,
         customer_id=customer_id,
@@ -343,15 +348,17 @@ def create_payment(
         status_updated_at=now,
     )
     payment.settle(entry.id, now)
-    uow.payments.add(payment)
+    # Writes start here; every check above has passed.
     uow.ledger.add(
         entry,
         [new_id(), new_id()],
         [
-            LegInfo(payee_name if not own else creditor.name, creditor.number),
-            LegInfo(masked_name(payer.full_name) if payer and not own else debtor.name, debtor.number),
+            LegInfo(creditor.name if own else payee_name, creditor.number),
+            LegInfo(debtor.name if own else masked_name(payer_name), debtor.number),
         ],
     )
+    uow.accounts.save_balances([debtor, creditor])
+    uow.payments.add(payment)
     _audit(
         uow,
         actor,

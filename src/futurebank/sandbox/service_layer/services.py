@@ -102,14 +102,14 @@ class Service:
                 if decision is Decision.REUSED:
                     raise KeyReused("This Idempotency-Key was already used with a different request body.")
                 return IdempotentResult(stored.status, stored.body, replayed=True)
-            savepoint = uow.session.begin_nested()
+            # Handlers check everything before their first write (create_payment does; the
+            # integration tests assert a refused payment leaves no rows), so a refusal needs no
+            # savepoint: the transaction holds only the key's placeholder when it is raised.
             try:
                 status, body = action(uow)
-                savepoint.commit()
             except (KeyInFlight, KeyReused):
                 raise
             except DomainError as exc:
-                savepoint.rollback()
                 status, body = render_error(exc)
             uow.idempotency.store(client_id, customer_id, key, status, body)
             uow.commit()

@@ -1,0 +1,484 @@
+"""Benchmark of the sandbox's transfer path: ``python -m futurebank.bench``.
+
+One run measures three things on the same database engine, so the figures explain each other:
+
+1. **Service over HTTP.** The sandbox runs in its own process (uvicorn, production settings); a
+   driver in another process keeps ``--concurrency`` keep-alive connections busy with
+   ``POST /api/v1/payments`` (each with its own Idempotency-Key) for ``--transfers`` transfers after
+   a warm-up, and records each request's latency.
+2. **Service layer without HTTP.** The same transfers through the service layer in-process (unit of
+   work, idempotency, ledger, audit), one at a time, on a fresh copy of the demo database. Every
+   statement it sends to the database is recorded.
+3. **The database alone.** The recorded statements replayed on another fresh copy through the bare
+   driver (sqlite3 / psycopg), one transaction per transfer: the commit rate of the same writes with
+   no service at all.
+
+It prints transfers/s and p50/p95/p99 latency, the ratios between the three, server and driver CPU
+per transfer, the machine's load, and checks afterwards that no money was created or lost. The
+result goes to ``build/bench/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
+# (customer, debtor/creditor pairs): Anna moves money between her own accounts; Vera and Gleb (the
+# generated history customers) pay each other. Amounts are small and directions alternate, so no
+# account runs dry however long the run.
+ANNA_CURRENT = "20000000-0000-4000-8000-000000000001"
+ANNA_SAVINGS = "20000000-0000-4000-8000-000000000002"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _http_json(
+    method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> Any:
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+# --- the plan: who pays whom ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    tokens: dict[str, str]  # username -> bearer token
+    pairs: list[tuple[str, str, dict[str, str]]]  # (username, debtor_id, creditor field)
+
+
+def make_plan(base: str) -> Plan:
+    tokens = {}
+    for user in ("anna", "vera", "gleb"):
+        form = f"grant_type={DEMO_GRANT}&customer={user}&client_id=demo-app&client_secret=demo-app-secret"
+        body = _http_json(
+            "POST",
+            f"{base}/api/v1/oauth/token",
+            form.encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        tokens[user] = body["access_token"]
+    vera = _account_of(base, tokens["vera"])
+    gleb = _account_of(base, tokens["gleb"])
+    pairs = [
+        ("anna", ANNA_CURRENT, {"creditor_account_id": ANNA_SAVINGS}),
+        ("anna", ANNA_SAVINGS, {"creditor_account_id": ANNA_CURRENT}),
+        ("vera", vera[0], {"creditor_account_number": gleb[1]}),
+        ("gleb", gleb[0], {"creditor_account_number": vera[1]}),
+    ]
+    return Plan(tokens, pairs)
+
+
+def _account_of(base: str, token: str) -> tuple[str, str]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    # Reading accounts needs a consent: the customer grants one to the demo app first.
+    _http_json("POST", f"{base}/api/v1/consents", b'{"permissions":["accounts"]}', headers)
+    data = _http_json("GET", f"{base}/api/v1/accounts", None, headers)["data"][0]
+    return str(data["account_id"]), str(data["account_number"])
+
+
+def transfer_body(pair: tuple[str, str, dict[str, str]], rng: random.Random) -> dict[str, Any]:
+    _, debtor, creditor = pair
+    cents = rng.randint(100, 500)
+    return {
+        "debtor_account_id": debtor,
+        **creditor,
+        "amount": {"amount": f"{cents // 100}.{cents % 100:02d}", "currency": "RUB"},
+        "remittance_information": "bench",
+    }
+
+
+# --- the driver (runs in its own process) ---------------------------------------------------------
+
+
+async def _worker(
+    wid: int, port: int, plan: Plan, count: int, latencies: list[float], statuses: dict[int, int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    rng = random.Random(wid)
+    try:
+        for i in range(count):
+            pair = plan.pairs[(wid + i) % len(plan.pairs)]
+            body = json.dumps(transfer_body(pair, rng)).encode()
+            head = (
+                "POST /api/v1/payments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Bearer {plan.tokens[pair[0]]}\r\nIdempotency-Key: {uuid.uuid4()}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            started = time.perf_counter()
+            writer.write(head.encode() + body)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            status = int(status_line.split()[1])
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, plan: Plan, total: int, concurrency: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    share = [total // concurrency + (1 if i < total % concurrency else 0) for i in range(concurrency)]
+    started = time.perf_counter()
+    cpu0 = time.process_time()
+    await asyncio.gather(*(_worker(i, port, plan, n, latencies, statuses) for i, n in enumerate(share)))
+    elapsed = time.perf_counter() - started
+    return {
+        "elapsed_s": elapsed,
+        "latencies": latencies,
+        "statuses": statuses,
+        "driver_cpu_s": time.process_time() - cpu0,
+    }
+
+
+def drive_main(config_json: str) -> int:
+    cfg = json.loads(config_json)
+    plan = Plan(cfg["tokens"], [tuple(p) for p in cfg["pairs"]])  # type: ignore[misc]
+    if cfg["warmup"]:
+        asyncio.run(_drive(cfg["port"], plan, cfg["warmup"], cfg["concurrency"]))
+    result = asyncio.run(_drive(cfg["port"], plan, cfg["transfers"], cfg["concurrency"]))
+    print(json.dumps(result))
+    return 0
+
+
+# --- service layer in-process, and the raw replay ----------------------------------------------------
+
+
+def _fresh_database(url: str | None, data_dir: Path) -> Any:
+    from futurebank.sandbox import bootstrap
+    from futurebank.sandbox.config import Settings
+
+    settings = Settings(data_dir=data_dir, database_url=url or "", seed=False)
+    db = bootstrap.open_database(settings)
+    bootstrap.reset(db)
+    return db
+
+
+def service_layer_run(
+    url: str | None, data_dir: Path, count: int
+) -> tuple[float, list[list[tuple[str, Any, bool]]]]:
+    """Run ``count`` transfers through the service layer; return the rate and every statement sent."""
+    from sqlalchemy import event
+
+    from futurebank.sandbox.domain.money import Money
+    from futurebank.sandbox.service_layer import handlers as h
+    from futurebank.sandbox.service_layer.services import Service
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    db = _fresh_database(url, data_dir)
+    service = Service(db)
+    with UnitOfWork(db) as uow:
+        vera = uow.customers.by_username("vera")
+        gleb = uow.customers.by_username("gleb")
+        assert vera is not None and gleb is not None
+        va = uow.accounts.for_customer(vera.id)[0]
+        ga = uow.accounts.for_customer(gleb.id)[0]
+        anna = "10000000-0000-4000-8000-000000000001"
+        plans = [
+            (anna, ANNA_CURRENT, ANNA_SAVINGS, None),
+            (anna, ANNA_SAVINGS, ANNA_CURRENT, None),
+            (vera.id, va.id, None, ga.number),
+            (gleb.id, ga.id, None, va.number),
+        ]
+    recorded: list[list[tuple[str, Any, bool]]] = []
+    current: list[tuple[str, Any, bool]] = []
+
+    def on_execute(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        current.append((statement, parameters, executemany))
+
+    event.listen(db.engine, "before_cursor_execute", on_execute)
+    rng = random.Random(7)
+    started = time.perf_counter()
+    for i in range(count):
+        customer, debtor, creditor_id, creditor_number = plans[i % len(plans)]
+        actor = h.Actor("demo-app", customer, str(uuid.uuid4()))
+        cents = rng.randint(100, 500)
+        request = h.PaymentRequestData(
+            debtor, Money.from_minor(cents, "RUB"), creditor_id, creditor_number, "bench"
+        )
+
+        def action(
+            uow: UnitOfWork, actor: h.Actor = actor, request: h.PaymentRequestData = request
+        ) -> tuple[int, bytes]:
+            h.create_payment(uow, actor, request, service.clock(), lambda: str(uuid.uuid4()))
+            return 201, b"{}"
+
+        service.run_idempotent(
+            ("demo-app", customer, str(uuid.uuid4())), "bench", action, lambda e: (422, b"")
+        )
+        recorded.append(current[:])
+        current.clear()
+    elapsed = time.perf_counter() - started
+    event.remove(db.engine, "before_cursor_execute", on_execute)
+    db.dispose()
+    return count / elapsed, recorded
+
+
+def raw_replay(url: str | None, data_dir: Path, recorded: list[list[tuple[str, Any, bool]]]) -> float:
+    """Replay the recorded statements through the bare driver, one transaction per transfer."""
+    db = _fresh_database(url, data_dir)
+    sqlite_file = db.engine.url.database if db.is_sqlite else None
+    db.dispose()
+    if sqlite_file:
+        conn: Any = sqlite3.connect(sqlite_file, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            conn.execute(f"PRAGMA {pragma}")
+        begin, commit = "BEGIN IMMEDIATE", "COMMIT"
+    else:
+        import psycopg
+
+        from futurebank.sandbox.adapters.db import normalise_url
+
+        conn = psycopg.connect(normalise_url(url or "").replace("postgresql+psycopg://", "postgresql://"))
+        begin, commit = "BEGIN", "COMMIT"
+    cur = conn.cursor()
+    started = time.perf_counter()
+    for statements in recorded:
+        cur.execute(begin)
+        for statement, params, many in statements:
+            if statement in ("BEGIN IMMEDIATE", "BEGIN"):
+                continue
+            if many:
+                cur.executemany(statement, params)
+            else:
+                cur.execute(statement, params)
+        cur.execute(commit)
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return len(recorded) / elapsed
+
+
+# --- the server ----------------------------------------------------------------------------------------
+
+
+def start_server(
+    port: int, data_dir: Path, url: str | None, log: Path, access_log: bool
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "SANDBOX_DATA_DIR": str(data_dir),
+            "SANDBOX_ACCESS_LOG": "1" if access_log else "0",
+            "SANDBOX_RATE_LIMIT_RPS": "100000",
+            "SANDBOX_RATE_LIMIT_BURST": "100000",
+        }
+    )
+    if url:
+        env["DATABASE_URL"] = url
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "futurebank.sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the sandbox exited during start; see {log}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"the sandbox did not become ready; see {log}")
+
+
+def ledger_check(url: str | None, data_dir: Path) -> dict[str, Any]:
+    """After the run: every entry sums to zero, every balance equals its postings."""
+    from futurebank.sandbox import bootstrap
+    from futurebank.sandbox.config import Settings
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    db = bootstrap.open_database(Settings(data_dir=data_dir, database_url=url or "", seed=False))
+    with UnitOfWork(db) as uow:
+        sums = uow.ledger.posting_sums()
+        unbalanced = [e for e, total in uow.ledger.entry_sums().items() if total != 0]
+        wrong = [
+            a.id
+            for a in uow.accounts.all()
+            if a.booked_minor != sums.get((a.id, "BOOK"), 0) or a.pending_minor != sums.get((a.id, "PDNG"), 0)
+        ]
+        payments = len(uow.payments.all())
+    db.dispose()
+    return {
+        "unbalanced_entries": len(unbalanced),
+        "balances_not_matching_postings": len(wrong),
+        "payments": payments,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m futurebank.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--transfers", type=int, default=6000, help="measured transfers (after the warm-up)")
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file under build/bench")
+    parser.add_argument("--out", default="build/bench/latest.json")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="switch off the per-request JSON log line"
+    )
+    parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: run as the driver process
+    args = parser.parse_args(argv)
+    if args.drive:
+        return drive_main(args.drive)
+
+    work = Path("build/bench") / time.strftime("run-%Y%m%d-%H%M%S")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    url = args.database_url
+    load_before = os.getloadavg()
+    print(
+        f"bench: {args.transfers} transfers at concurrency {args.concurrency} (+{args.warmup} warm-up); work dir {work}"
+    )
+
+    # 1. over HTTP, server and driver in separate processes
+    port = free_port()
+    server = start_server(port, work / "http", url, work / "server.log", access_log=not args.no_access_log)
+    try:
+        plan = make_plan(f"http://127.0.0.1:{port}")
+        cfg = {
+            "port": port,
+            "tokens": plan.tokens,
+            "pairs": plan.pairs,
+            "transfers": args.transfers,
+            "warmup": args.warmup,
+            "concurrency": args.concurrency,
+        }
+        cpu_before = cpu_seconds(server.pid)
+        driver = subprocess.run(
+            [sys.executable, "-m", "futurebank.bench", "--drive", json.dumps(cfg)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        server_cpu = cpu_seconds(server.pid) - cpu_before
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    http = json.loads(driver.stdout)
+    lat = sorted(http["latencies"])
+    ok = http["statuses"].get("201", 0)
+    rate = len(lat) / http["elapsed_s"]
+    check = ledger_check(url, work / "http")
+    if url:  # the Postgres database is shared by the three phases: start each from the demo data
+        pass
+
+    # 2. the service layer without HTTP, recording every statement; 3. the same statements, bare driver
+    layer_rate, recorded = service_layer_run(url, work / "layer", args.transfers)
+    raw_rate = raw_replay(url, work / "raw", recorded)
+    load_after = os.getloadavg()
+
+    result = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "database": "postgresql" if url and url.startswith("postgres") else "sqlite",
+        "sqlite_version": sqlite3.sqlite_version,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "concurrency": args.concurrency,
+        "transfers": len(lat),
+        "warmup": args.warmup,
+        "access_log": not args.no_access_log,
+        "http": {
+            "transfers_per_s": round(rate, 1),
+            "p50_ms": round(percentile(lat, 0.50) * 1000, 2),
+            "p95_ms": round(percentile(lat, 0.95) * 1000, 2),
+            "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+            "max_ms": round(lat[-1] * 1000, 2),
+            "statuses": http["statuses"],
+            "server_cpu_ms_per_transfer": round(server_cpu * 1000 / (len(lat) + args.warmup), 3),
+            "driver_cpu_ms_per_transfer": round(http["driver_cpu_s"] * 1000 / len(lat), 3),
+        },
+        "service_layer_no_http": {"transfers_per_s": round(layer_rate, 1)},
+        "database_alone": {
+            "commits_per_s": round(raw_rate, 1),
+            "statements_per_transfer": round(sum(len(r) for r in recorded) / max(1, len(recorded)), 1),
+        },
+        "ratios": {
+            "http_over_database": round(rate / raw_rate, 3),
+            "service_layer_over_database": round(layer_rate / raw_rate, 3),
+            "http_over_service_layer": round(rate / layer_rate, 3),
+        },
+        "ledger_check": check,
+        "targets": {"transfers_per_s": 500, "p99_ms": 100},
+        "meets_targets": rate >= 500 and percentile(lat, 0.99) * 1000 <= 100 and ok == len(lat),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    h = result["http"]
+    print(
+        f"HTTP:          {h['transfers_per_s']:8.1f} transfers/s  p50 {h['p50_ms']} ms  p95 {h['p95_ms']} ms  "
+        f"p99 {h['p99_ms']} ms  statuses {h['statuses']}"
+    )
+    print(
+        f"               server CPU {h['server_cpu_ms_per_transfer']} ms/transfer, driver CPU {h['driver_cpu_ms_per_transfer']} ms"
+    )
+    print(f"service layer: {layer_rate:8.1f} transfers/s (in-process, no HTTP, one at a time)")
+    print(f"database only: {raw_rate:8.1f} commits/s (same statements, bare driver)")
+    r = result["ratios"]
+    print(
+        f"ratios:        HTTP/database {r['http_over_database']}, service layer/database {r['service_layer_over_database']}"
+    )
+    print(f"ledger check:  {check}")
+    print(f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)")
+    print(
+        f"targets (>= 500 transfers/s, p99 <= 100 ms): {'met' if result['meets_targets'] else 'NOT met'}; wrote {out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,3 +61,8 @@ def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_step
 
 def test_a_sandbox_scenario_runs() -> None:
     assert skip_reason(info('she GETs "/accounts"', "the response status is 200"), MISSING) is None
+
+
+def test_a_vocabulary_step_without_a_path_in_its_text_is_mapped_to_its_operation() -> None:
+    reason = skip_reason(info("she confirms the assistant's proposed action", tags=("US-0018",)), MISSING)
+    assert reason == "operation answers 501 in the sandbox: sendAssistantMessage"

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from pytest_bdd import parsers, scenarios, step
 
-from futurebank.spec.stories import PLACEHOLDER, VOCABULARY, load_seed
+from futurebank.spec.stories import PLACEHOLDER, VOCABULARY, load_features, load_seed
 
 if TYPE_CHECKING:
     from conftest import Sandbox
@@ -49,9 +49,30 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PATTERNS = {p.key: p for p in VOCABULARY}
 
 
+_BOUND: set[str] = set()
+
+
 def vocab(key: str) -> Callable[[F], F]:
     """Bind a step definition to the vocabulary entry ``key`` (any keyword: Given, When, Then)."""
+    _BOUND.add(key)
     return step(parsers.re(_PATTERNS[key].regex.pattern))
+
+
+def test_every_vocabulary_entry_has_one_step_definition() -> None:
+    assert sorted(set(_PATTERNS) - _BOUND) == [], "vocabulary entries without a step definition"
+
+
+def test_every_step_in_the_features_matches_exactly_one_vocabulary_entry() -> None:
+    features, problems = load_features(FEATURES)
+    assert not problems, [v.message() for v in problems]
+    wrong = {
+        f"{sc.path}:{st.line} {st.text!r}": [p.key for p in VOCABULARY if p.regex.match(st.text)]
+        for feature in features
+        for sc in feature.scenarios
+        for st in (*sc.background, *sc.steps)
+        if sum(1 for p in VOCABULARY if p.regex.match(st.text)) != 1
+    }
+    assert not wrong, wrong
 
 
 # ----------------------------------------------------------------------------------------------
@@ -549,11 +570,30 @@ def _start_conversation(world: World) -> None:
         world.saved["ai-disclosure"] = str(response.json().get("ai_disclosure", ""))
 
 
+def _message(world: World, message: dict[str, str]) -> None:
+    body = json.dumps(message, ensure_ascii=False).encode()
+    response = world.send(
+        "POST",
+        "/assistant/conversations/{conversation}/messages",
+        content=body,
+        media_type="application/json",
+    )
+    reply = response.json() if response.status_code in (200, 201) else {}
+    if isinstance(reply, dict) and isinstance(reply.get("proposed_action"), dict):
+        # The contract: an action runs only when a later message names this reply in confirmation_for.
+        world.saved["proposal"] = str(reply.get("message_id"))
+
+
 @vocab("tell-assistant")
 def _tell_assistant(world: World, text: str) -> None:
-    body = json.dumps({"text": world.resolve(text)}, ensure_ascii=False).encode()
-    path = "/assistant/conversations/{conversation}/messages"
-    world.send("POST", path, content=body, media_type="application/json")
+    _message(world, {"text": world.resolve(text)})
+
+
+@vocab("confirm-proposal")
+def _confirm_proposal(world: World) -> None:
+    if "proposal" not in world.saved:
+        pytest.fail("the assistant has proposed no action to confirm")
+    _message(world, {"text": "Да", "confirmation_for": world.saved["proposal"]})
 
 
 @vocab("ask-human")

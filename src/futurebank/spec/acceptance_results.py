@@ -43,8 +43,10 @@ OUTCOMES = ("passed", "failed", "skipped")
 FIXED_STEP_CALLS: dict[str, tuple[str, str]] = {
     "start-conversation": ("POST", "/assistant/conversations"),
     "tell-assistant": ("POST", "/assistant/conversations/{conversation}/messages"),
+    "confirm-proposal": ("POST", "/assistant/conversations/{conversation}/messages"),
     "ask-human": ("POST", "/assistant/conversations/{conversation}/handoff"),
 }
+MEANING_CALL = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\b[^/`]*`?(/[A-Za-z0-9_{}/-]+)")
 # Request steps whose text names the path: vocabulary key -> HTTP method.
 PATH_STEP_METHODS: dict[str, str] = {
     "get": "GET",
@@ -101,9 +103,11 @@ def step_call(text: str) -> tuple[str, str] | None:
         return FIXED_STEP_CALLS[pattern.key]
     method = PATH_STEP_METHODS.get(pattern.key)
     found = pattern.regex.match(text)
-    if method is None or found is None:
-        return None
-    return method, found["path"]
+    if method is not None and found is not None:
+        return method, found["path"]
+    # A step added to the vocabulary later: its meaning usually names the call ("POST /assistant/…").
+    named = MEANING_CALL.search(pattern.meaning)
+    return (named[1], named[2]) if named else None
 
 
 def not_implemented_in(steps: Iterable[str], missing: Sequence[Operation]) -> list[str]:
@@ -124,7 +128,7 @@ def tooling_steps(steps: Iterable[str]) -> list[str]:
     out: list[str] = []
     for text in steps:
         pattern = match_step(text)
-        if pattern is not None and not pattern.sandbox and pattern.key not in FIXED_STEP_CALLS:
+        if pattern is not None and not pattern.sandbox and step_call(text) is None:
             out.append(text)
     return out
 

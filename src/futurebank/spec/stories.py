@@ -52,7 +52,7 @@ RULES: dict[str, str] = {
     "R-24-story-id-well-formed": "a story or epic id is well formed (US-NNNN, EP-NNNN) and unique",
     "R-25-scenario-name-unique": "scenario names are unique across all feature files",
     "R-26-step-in-vocabulary": "every step uses the fixed step vocabulary of docs/stories/steps.md",
-    "R-27-placeholder-defined": "a {placeholder} names a seed alias or a value saved earlier in the scenario",
+    "R-27-reference-defined": "a {name} reference names a seed alias or a value saved earlier on",
     "R-28-seed-consistent": "the seed contract is consistent (unique ids, known references, balances add up)",
     "R-29-feature-parses": "a feature file is valid Gherkin",
     "R-19-story-complete": "a story states priority, release, traces, scoped_by, refines (an epic) and actor",
@@ -980,7 +980,7 @@ def _check_steps(features: Sequence[Feature], aliases: Mapping[str, str]) -> lis
                     if name not in aliases and name not in saved:
                         out.append(
                             Violation(
-                                "R-27-placeholder-defined",
+                                "R-27-reference-defined",
                                 sc.name,
                                 f"{{{name}}} is neither a seed alias nor saved earlier",
                                 sc.path,

@@ -206,7 +206,7 @@ def test_latest_sandbox_run_is_shown_per_scenario(tmp_path: Path) -> None:
             "{card-boris}",
             "{card-carl}",
             "Anna cannot lock a card that is not hers",
-            "R-27-placeholder-defined",
+            "R-27-reference-defined",
         ),
     ],
 )

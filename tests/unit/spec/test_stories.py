@@ -252,7 +252,7 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "Then it fails",
         "Anna cannot lock Boris's card",
     ),
-    "R-27-placeholder-defined": ("feature", "{card-boris}", "{card-carl}", "Anna cannot lock Boris's card"),
+    "R-27-reference-defined": ("feature", "{card-boris}", "{card-carl}", "Anna cannot lock Boris's card"),
     "R-28-seed-consistent": ("seed", 'booked: "100.00"', 'booked: "150.00"', "anna-current"),
     "R-29-feature-parses": (
         "feature",
@@ -341,7 +341,7 @@ def test_operations_step_needs_the_not_in_sandbox_tag(tmp_path: Path) -> None:
     assert run_checks(make_project(tmp_path / "tagged", feature=tagged)) == []
 
 
-def test_saved_values_define_placeholders_for_later_steps_only(tmp_path: Path) -> None:
+def test_saved_values_define_references_for_later_steps_only(tmp_path: Path) -> None:
     saved = FEATURE.replace(
         '    And the response field "locked" is true\n',
         '    And the response field "card_id" is saved as "my-card"\n    When she GETs "/cards/{my-card}"\n',
@@ -352,7 +352,7 @@ def test_saved_values_define_placeholders_for_later_steps_only(tmp_path: Path) -
         '    And the response field "card_id" is saved as "my-card"\n',
     )
     violations = run_checks(make_project(tmp_path / "early", feature=early))
-    assert [v.rule for v in violations] == ["R-27-placeholder-defined"]
+    assert [v.rule for v in violations] == ["R-27-reference-defined"]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,10 @@ def cmd_chat_check(args: argparse.Namespace) -> int:
     expected = _render_seed(Path(args.seed))
     committed = Path(args.out).read_text(encoding="utf-8")
     if expected != committed:
-        print(f"{args.out}: drift: re-parsing {args.seed} gives different data; run `make chat`", file=sys.stderr)
+        print(
+            f"{args.out}: drift: re-parsing {args.seed} gives different data; run `make chat`",
+            file=sys.stderr,
+        )
         return 1
     print(f"{args.out}: matches the seed")
     return 0
@@ -43,7 +46,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
-    chat = sub.add_parser("chat", help="the chat seed as data").add_subparsers(dest="chat_command", required=True)
+    chat = sub.add_parser("chat", help="the chat seed as data").add_subparsers(
+        dest="chat_command", required=True
+    )
     for name, func, text in (
         ("parse", cmd_chat_parse, "parse the seed into docs/chat/messages.yaml"),
         ("check", cmd_chat_check, "fail if docs/chat/messages.yaml drifts from the seed"),

@@ -63,4 +63,6 @@ def test_checker_catches_a_forbidden_import(tmp_path: Path, monkeypatch: pytest.
     bad = fake_src / "sandbox" / "domain" / "ledger.py"
     bad.write_text("from futurebank.sandbox.adapters import orm\n", encoding="utf-8")
     monkeypatch.setattr(__import__(__name__), "SRC", fake_src)
-    assert violations(bad) == [f"{bad}:1: futurebank.sandbox.domain.ledger must not import futurebank.sandbox.adapters"]
+    assert violations(bad) == [
+        f"{bad}:1: futurebank.sandbox.domain.ledger must not import futurebank.sandbox.adapters"
+    ]

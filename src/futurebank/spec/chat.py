@@ -138,8 +138,11 @@ def dump_messages(messages: list[ChatMessage], seed_name: str) -> str:
         "# `make check` re-parses the seed and fails if this file drifts from it.\n"
     )
     body = yaml.dump(
-        {"seed": seed_name, "timezone_assumption": "+03:00 (Moscow)",
-         "messages": [m.as_record() for m in messages]},
+        {
+            "seed": seed_name,
+            "timezone_assumption": "+03:00 (Moscow)",
+            "messages": [m.as_record() for m in messages],
+        },
         Dumper=_LiteralDumper,
         allow_unicode=True,
         sort_keys=False,

@@ -46,33 +46,54 @@ def load_chat(chat_dir: Path) -> list[AnnotatedMessage]:
     known_ids = {m["id"] for m in messages}
     for ann_id in annotations:
         if ann_id not in known_ids:
-            raise SpecFileError(annotations_path, annotations.line, "chat-annotation-unknown-id",
-                                f"{ann_id} is not a message of the chat")
+            raise SpecFileError(
+                annotations_path,
+                annotations.line,
+                "chat-annotation-unknown-id",
+                f"{ann_id} is not a message of the chat",
+            )
 
     joined: list[AnnotatedMessage] = []
     for message in messages:
         msg_id = message["id"]
         annotation = annotations.get(msg_id)
         if annotation is None:
-            raise SpecFileError(annotations_path, annotations.line, "chat-annotation-missing",
-                                f"{msg_id} has no annotation (translation and disposition)")
+            raise SpecFileError(
+                annotations_path,
+                annotations.line,
+                "chat-annotation-missing",
+                f"{msg_id} has no annotation (translation and disposition)",
+            )
         if not isinstance(annotation, dict):
-            raise SpecFileError(annotations_path, annotations.line, "chat-annotation-shape",
-                                f"{msg_id} must be a mapping with en, disposition")
+            raise SpecFileError(
+                annotations_path,
+                annotations.line,
+                "chat-annotation-shape",
+                f"{msg_id} must be a mapping with en, disposition",
+            )
         line = getattr(annotation, "line", annotations.line)
         text_en = str(annotation.get("en") or "").strip()
         if not text_en:
-            raise SpecFileError(annotations_path, line, "chat-translation-missing",
-                                f"{msg_id} has no English translation")
+            raise SpecFileError(
+                annotations_path, line, "chat-translation-missing", f"{msg_id} has no English translation"
+            )
         disposition = annotation.get("disposition")
         if disposition is not None and disposition not in DISPOSITIONS:
-            raise SpecFileError(annotations_path, line, "R-01-msg-disposition",
-                                f"{msg_id} has disposition {disposition!r}; allowed: {', '.join(DISPOSITIONS)}")
+            raise SpecFileError(
+                annotations_path,
+                line,
+                "R-01-msg-disposition",
+                f"{msg_id} has disposition {disposition!r}; allowed: {', '.join(DISPOSITIONS)}",
+            )
         author = message["author"]
         participant = participants.get(author)
         if participant is None:
-            raise SpecFileError(participants_path, participants.line, "chat-participant-missing",
-                                f"{author} (author of {msg_id}) has no role")
+            raise SpecFileError(
+                participants_path,
+                participants.line,
+                "chat-participant-missing",
+                f"{author} (author of {msg_id}) has no role",
+            )
         joined.append(
             AnnotatedMessage(
                 id=msg_id,

@@ -59,7 +59,11 @@ def _enum(values: list[str]) -> dict[str, Any]:
 
 NEEDS_FIELDS: dict[str, dict[str, Any]] = {
     # chat messages
-    "sent_at": {"description": "RFC 3339 timestamp with offset", "nullable": True, "schema": {"type": "string"}},
+    "sent_at": {
+        "description": "RFC 3339 timestamp with offset",
+        "nullable": True,
+        "schema": {"type": "string"},
+    },
     "author": {"description": "Author handle in the chat", "nullable": True, "schema": {"type": "string"}},
     "role": {"description": "Author's role (our assumption)", "nullable": True, "schema": {"type": "string"}},
     "disposition": {
@@ -75,34 +79,66 @@ NEEDS_FIELDS: dict[str, dict[str, Any]] = {
     },
     # scope decisions
     "decision": {"description": "mvp / later / out", "nullable": True, "schema": _enum(SCOPE_DECISIONS)},
-    "area": {"description": "pillar or cross-cutting", "nullable": True, "schema": _enum(["pillar", "cross-cutting"])},
-    "reopen_when": {"description": "Measurable trigger that reopens a later/out decision",
-                    "default": "", "schema": {"type": "string"}},
+    "area": {
+        "description": "pillar or cross-cutting",
+        "nullable": True,
+        "schema": _enum(["pillar", "cross-cutting"]),
+    },
+    "reopen_when": {
+        "description": "Measurable trigger that reopens a later/out decision",
+        "default": "",
+        "schema": {"type": "string"},
+    },
     # findings and questions
-    "category": {"description": "Finding category", "nullable": True, "schema": _enum(
-        ["date", "sum", "progress", "vendor", "kpi", "headcount", "consistency", "legal"])},
-    "severity": {"description": "high / medium / low", "nullable": True, "schema": _enum(["high", "medium", "low"])},
-    "owner": {"description": "Role that must answer or own this", "default": "", "schema": {"type": "string"}},
+    "category": {
+        "description": "Finding category",
+        "nullable": True,
+        "schema": _enum(["date", "sum", "progress", "vendor", "kpi", "headcount", "consistency", "legal"]),
+    },
+    "severity": {
+        "description": "high / medium / low",
+        "nullable": True,
+        "schema": _enum(["high", "medium", "low"]),
+    },
+    "owner": {
+        "description": "Role that must answer or own this",
+        "default": "",
+        "schema": {"type": "string"},
+    },
     # KPIs and NFRs: every number has a baseline or target, a unit and a method
     "metric": {"description": "What is measured", "default": "", "schema": {"type": "string"}},
     "unit": {"description": "Unit of the metric", "default": "", "schema": {"type": "string"}},
-    "baseline": {"description": "Value today, or how it will be established", "default": "",
-                 "schema": {"type": "string"}},
+    "baseline": {
+        "description": "Value today, or how it will be established",
+        "default": "",
+        "schema": {"type": "string"},
+    },
     "target": {"description": "Target value", "default": "", "schema": {"type": "string"}},
     "deadline": {"description": "Date the target must be met", "default": "", "schema": {"type": "string"}},
     "method": {"description": "How it is measured", "default": "", "schema": {"type": "string"}},
     # ADRs
-    "adr_status": {"description": "MADR status", "nullable": True,
-                   "schema": _enum(["proposed", "accepted", "rejected", "deprecated", "superseded"])},
+    "adr_status": {
+        "description": "MADR status",
+        "nullable": True,
+        "schema": _enum(["proposed", "accepted", "rejected", "deprecated", "superseded"]),
+    },
     "decided": {"description": "Decision date (YYYY-MM-DD)", "default": "", "schema": {"type": "string"}},
     # sources
     "publisher": {"description": "Who published the source", "default": "", "schema": {"type": "string"}},
     "published": {"description": "Publication date or year", "default": "", "schema": {"type": "string"}},
     "url": {"description": "Link to the source", "default": "", "schema": {"type": "string"}},
     # stories and the body of the spec (issue 3)
-    "priority": {"description": "MoSCoW", "nullable": True, "schema": _enum(["must", "should", "could", "wont"])},
+    "priority": {
+        "description": "MoSCoW",
+        "nullable": True,
+        "schema": _enum(["must", "should", "could", "wont"]),
+    },
     "release": {"description": "mvp / later", "nullable": True, "schema": _enum(["mvp", "later"])},
-    "likelihood": {"description": "Risk likelihood", "nullable": True, "schema": _enum(["high", "medium", "low"])},
+    "likelihood": {
+        "description": "Risk likelihood",
+        "nullable": True,
+        "schema": _enum(["high", "medium", "low"]),
+    },
     "impact": {"description": "Risk impact", "nullable": True, "schema": _enum(["high", "medium", "low"])},
 }
 
@@ -157,16 +193,21 @@ RULES: list[dict[str, Any]] = [
         },
         "validate": {
             "network_back": {
-                "traces": {"type": "array", "minContains": 1,
-                           "contains": {"local": {"properties": {"type": {"type": "string"}}}}}
+                "traces": {
+                    "type": "array",
+                    "minContains": 1,
+                    "contains": {"local": {"properties": {"type": {"type": "string"}}}},
+                }
             }
         },
     },
     {
         "id": "R-03-msg-duplicate-names-original",
         "message": "a duplicate message names the message it repeats",
-        "select": {"properties": {"type": {"const": "msg"}, "disposition": {"const": "duplicate"}},
-                   "required": ["disposition"]},
+        "select": {
+            "properties": {"type": {"const": "msg"}, "disposition": {"const": "duplicate"}},
+            "required": ["disposition"],
+        },
         "validate": {"local": _require_links("duplicates"), "network": _links_point_to("duplicates", "msg")},
     },
     {
@@ -196,8 +237,10 @@ RULES: list[dict[str, Any]] = [
     {
         "id": "R-08-scope-reopen-trigger",
         "message": "a later or out decision names the measurable trigger that would reopen it",
-        "select": {"properties": {"type": {"const": "scope"}, "decision": _enum(["later", "out"])},
-                   "required": ["decision"]},
+        "select": {
+            "properties": {"type": {"const": "scope"}, "decision": _enum(["later", "out"])},
+            "required": ["decision"],
+        },
         "validate": {"local": _require_nonempty("reopen_when")},
     },
     {
@@ -219,7 +262,9 @@ RULES: list[dict[str, Any]] = [
         "id": "R-11-kpi-measurable",
         "message": "a KPI has a metric, unit, baseline, target, deadline and measurement method",
         "select": _select_type("kpi"),
-        "validate": {"local": _require_nonempty("metric", "unit", "baseline", "target", "deadline", "method")},
+        "validate": {
+            "local": _require_nonempty("metric", "unit", "baseline", "target", "deadline", "method")
+        },
     },
     {
         "id": "R-12-source-citable",
@@ -242,7 +287,8 @@ def sphinx_config() -> dict[str, Any]:
     """The sphinx-needs configuration values, for ``docs/conf.py`` and test fixtures."""
     return {
         "needs_types": [
-            {"directive": d, "title": t, "prefix": p, "color": c, "style": "node"} for d, t, p, c in NEED_TYPES
+            {"directive": d, "title": t, "prefix": p, "color": c, "style": "node"}
+            for d, t, p, c in NEED_TYPES
         ],
         "needs_id_regex": ID_REGEX,
         "needs_id_required": True,

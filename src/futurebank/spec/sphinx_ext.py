@@ -63,7 +63,9 @@ def chat_log(app: Sphinx) -> str:
     try:
         messages = load_chat(chat_dir)
     except SpecFileError as exc:
-        logger.warning("%s", exc.detail, location=f"{exc.path}:{exc.line}", type="futurebank", subtype=exc.rule)
+        logger.warning(
+            "%s", exc.detail, location=f"{exc.path}:{exc.line}", type="futurebank", subtype=exc.rule
+        )
         return ""
     parts: list[str] = []
     day = ""
@@ -71,7 +73,12 @@ def chat_log(app: Sphinx) -> str:
         if msg.sent_at[:10] != day:
             day = msg.sent_at[:10]
             parts.append(f"## {day}\n")
-        options = [f":id: {msg.id}", f":sent_at: {msg.sent_at}", f":author: {msg.author}", f":role: {msg.role}"]
+        options = [
+            f":id: {msg.id}",
+            f":sent_at: {msg.sent_at}",
+            f":author: {msg.author}",
+            f":role: {msg.role}",
+        ]
         if msg.disposition:
             options.append(f":disposition: {msg.disposition}")
         if msg.duplicates:
@@ -106,7 +113,9 @@ def expand_generated(app: Sphinx, docname: str, source: list[str]) -> None:
         name = match["name"]
         func = GENERATORS.get(name)
         if func is None:
-            logger.warning("unknown generated block %r", name, location=docname, type="futurebank", subtype="generated")
+            logger.warning(
+                "unknown generated block %r", name, location=docname, type="futurebank", subtype="generated"
+            )
             return ""
         return func(app)
 

@@ -19,7 +19,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineMap:
-    mapping = LineMap(loader.construct_mapping(node, deep=True))
+    mapping = LineMap({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     mapping.line = node.start_mark.line + 1
     return mapping
 
@@ -37,7 +37,9 @@ class SpecFileError(ValueError):
 
 def load_with_lines(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(
+            path.read_text(encoding="utf-8"), Loader=_LineLoader
+        )  # a SafeLoader subclass: no arbitrary objects
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else 0

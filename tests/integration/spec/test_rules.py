@@ -19,7 +19,19 @@ REPO = Path(__file__).resolve().parents[3]
 
 def build(srcdir: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E", "-b", "html", str(srcdir), str(outdir)],
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-E",
+            "-b",
+            "html",
+            str(srcdir),
+            str(outdir),
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -40,10 +52,18 @@ def test_valid_fixture_builds(tmp_path: Path) -> None:
 # rule id -> (need id that breaks it, text to replace in index.md, replacement)
 BREAKAGES: dict[str, tuple[str, str, str]] = {
     "R-01-msg-disposition": ("MSG-0003", ":disposition: courtesy\n", ""),
-    "R-02-msg-resolved": ("MSG-0004", ":severity: high\n:traces: MSG-0004\n", ":severity: high\n:traces: MSG-0001\n"),
+    "R-02-msg-resolved": (
+        "MSG-0004",
+        ":severity: high\n:traces: MSG-0004\n",
+        ":severity: high\n:traces: MSG-0001\n",
+    ),
     "R-03-msg-duplicate-names-original": ("MSG-0002", ":duplicates: MSG-0001\n", ""),
     "R-04-item-traced": ("Q-0001", ":owner: CEO\n:traces: MSG-0001\n", ":owner: CEO\n"),
-    "R-05-traces-point-to-messages": ("Q-0001", ":owner: CEO\n:traces: MSG-0001\n", ":owner: CEO\n:traces: SRC-0001\n"),
+    "R-05-traces-point-to-messages": (
+        "Q-0001",
+        ":owner: CEO\n:traces: MSG-0001\n",
+        ":owner: CEO\n:traces: SRC-0001\n",
+    ),
     "R-06-scope-decision": ("SCOPE-0001", ":decision: mvp\n", ""),
     "R-07-scope-evidence": ("SCOPE-0001", ":traces: MSG-0001\n:cites: SRC-0001\n", ":traces: MSG-0001\n"),
     "R-08-scope-reopen-trigger": ("SCOPE-0002", ":reopen_when: a certified device exists\n", ""),
@@ -79,7 +99,9 @@ def test_removing_a_real_disposition_names_that_message(tmp_path: Path) -> None:
     shutil.copytree(REPO / "docs", src, ignore=shutil.ignore_patterns("_build"))
     annotations = src / "chat" / "annotations.yaml"
     text = annotations.read_text(encoding="utf-8")
-    match = re.search(r"^  (MSG-00\d\d):\n(?:    .*\n|      .*\n)*?    disposition: \w+\n", text, re.MULTILINE)
+    match = re.search(
+        r"^  (MSG-00\d\d):\n(?:    .*\n|      .*\n)*?    disposition: \w+\n", text, re.MULTILINE
+    )
     assert match, "no annotated message found"
     broken_id = match.group(1)
     disposition_line = re.search(r"    disposition: \w+\n", match.group(0))
@@ -88,6 +110,7 @@ def test_removing_a_real_disposition_names_that_message(tmp_path: Path) -> None:
     annotations.write_text(text[:start] + text[start + len(disposition_line.group(0)) :], encoding="utf-8")
     result = build(src, tmp_path / "out")
     assert result.returncode != 0
-    assert re.search(rf"chat/annotations\.yaml:\d+: (WARNING|ERROR): {broken_id} breaks R-01-msg-disposition", result.stderr), (
-        result.stderr[-3000:]
-    )
+    assert re.search(
+        rf"chat/annotations\.yaml:\d+: (WARNING|ERROR): {broken_id} breaks R-01-msg-disposition",
+        result.stderr,
+    ), result.stderr[-3000:]

@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -80,9 +80,10 @@ _IDEMPOTENCY_STORE = (
     )
     .values(status_code=bindparam("status"), body=bindparam("body"))
 )
+# RETURNING tells whether this statement inserted the row (rowcount is not reliable for it on psycopg).
 _IDEMPOTENCY_CLAIM = {
-    "postgresql": postgresql.insert(orm.idempotency_keys).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(orm.idempotency_keys).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(orm.idempotency_keys).on_conflict_do_nothing().returning(_K.key),
+    "sqlite": sqlite.insert(orm.idempotency_keys).on_conflict_do_nothing().returning(_K.key),
 }
 
 
@@ -447,14 +448,14 @@ class IdempotencyRepository:
         if dialect == "postgresql":
             self.session.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
         try:
-            result = cast(CursorResult[Any], self.session.execute(_IDEMPOTENCY_CLAIM[dialect], values))
+            inserted = self.session.execute(_IDEMPOTENCY_CLAIM[dialect], values).first() is not None
         except OperationalError as exc:  # lock_timeout expired: the first request is still running
             raise KeyInFlight(
                 "A request with this Idempotency-Key is still being processed. Retry shortly."
             ) from exc
         if dialect == "postgresql":
             self.session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
-        if result.rowcount == 1:
+        if inserted:
             return None
         row = self.session.execute(
             _IDEMPOTENCY_GET, {"client_id": client_id, "customer_id": customer_id, "key": key}

@@ -1,0 +1,76 @@
+"""Helpers shared by the sandbox integration tests (imported as ``sandbox_helpers``)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from futurebank.sandbox.entrypoints.app import create_app
+from futurebank.sandbox.entrypoints.deps import Container
+
+DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
+ANNA = "10000000-0000-4000-8000-000000000001"
+BORIS = "10000000-0000-4000-8000-000000000002"
+ANNA_CURRENT = "20000000-0000-4000-8000-000000000001"
+ANNA_SAVINGS = "20000000-0000-4000-8000-000000000002"
+BORIS_CURRENT = "20000000-0000-4000-8000-000000000003"
+BORIS_USD = "20000000-0000-4000-8000-000000000004"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token_for(
+    client: Any, customer: str | None = "anna", scopes: str = "", client_id: str = "demo-app", base: str = ""
+) -> str:
+    """A token from the sandbox's dev authorisation server (all scopes unless ``scopes``)."""
+    form: dict[str, str] = {"scope": scopes} if scopes else {}
+    if customer is None:
+        form["grant_type"] = "client_credentials"
+    else:
+        form.update({"grant_type": DEMO_GRANT, "customer": customer})
+    response = client.post(f"{base}/api/v1/oauth/token", data=form, auth=(client_id, f"{client_id}-secret"))
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def bearer(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    container: Container
+
+
+@contextlib.contextmanager
+def run_live(container: Container) -> Iterator[LiveServer]:
+    """uvicorn on a free loopback port in a background thread (never port 8000)."""
+    config = uvicorn.Config(
+        create_app(container), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not (server.started and server.servers):
+        if time.time() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", container)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -25,7 +25,7 @@ from sandbox_helpers import LiveServer, free_port, run_live
 from sqlalchemy import create_engine, text
 
 with warnings.catch_warnings():  # Starlette suggests httpx2; the TestClient works with httpx as installed
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
     from starlette.testclient import TestClient
 
 from futurebank.sandbox import bootstrap

@@ -1,0 +1,113 @@
+"""Generated from the contract: every operation, called by Boris with Anna's ids, is refused and
+the answer leaks nothing about Anna (no name, number, amount or id she did not send herself).
+Operations without ids (lists, creating one's own consent) succeed and show only Boris's data.
+Afterwards Anna's data is exactly as before."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from contract import Operation, operations
+from sandbox_helpers import ANNA, ANNA_CURRENT, ANNA_SAVINGS, bearer, token_for
+from starlette.testclient import TestClient
+
+API = "/api/v1"
+# Anna's resource for each path parameter of the contract.
+ANNAS = {
+    "account_id": ANNA_CURRENT,
+    "transaction_id": "30000000-0000-4000-8000-000000000003",
+    "payment_id": "60000000-0000-4000-8000-000000000001",
+    "card_id": "40000000-0000-4000-8000-000000000001",
+    "consent_id": "50000000-0000-4000-8000-000000000002",
+    "conversation_id": "d4c3b2a1-f0e9-4d8c-b7a6-958473625140",  # none exist; the operation is 501
+}
+# What must never appear in Boris's answers (besides what his own request contained).
+ANNA_SECRETS = [
+    "Anna",
+    "Smirnova",
+    "anna.smirnova",
+    "+79990000001",
+    "40817810000000000001",
+    "42301810000000000002",
+    "25000.00",
+    "24650.00",
+    "Stolovaya",
+    ANNA,
+    ANNA_SAVINGS,
+    *ANNAS.values(),
+]
+WITHOUT_IDS = {
+    "createConsent",
+    "listConsents",
+    "getMyProfile",
+    "listAccounts",
+    "listPayments",
+    "listCards",
+    "listGreenProducts",
+    "startConversation",
+}
+NOT_IMPLEMENTED = {
+    "startConversation",
+    "sendAssistantMessage",
+    "requestHandoff",
+    "getCarbonFootprint",
+    "listGreenProducts",
+}
+
+
+def _request(op: Operation) -> tuple[str, dict[str, str], Any]:
+    path = op.path
+    query: dict[str, str] = {}
+    for p in op.parameters:
+        if p["in"] == "path":
+            path = path.replace("{" + p["name"] + "}", ANNAS[p["name"]])
+        elif p["in"] == "query" and p.get("required"):
+            query[p["name"]] = str(p["example"])
+    body = op.example_body()
+    if isinstance(body, dict):  # the contract's example dates may lie in the past by now
+        body = {k: v for k, v in body.items() if k not in ("expires_at", "transactions_to")}
+    if isinstance(body, dict) and "debtor_account_id" in body:  # pay from Anna's account
+        body = {**body, "debtor_account_id": ANNA_CURRENT}
+        if "creditor_account_id" in body:
+            body["creditor_account_id"] = ANNA_SAVINGS
+    return path, query, body
+
+
+def _snapshot(client: TestClient) -> str:
+    anna = bearer(token_for(client, "anna"))
+    parts = [
+        client.get(f"{API}/accounts/{ANNA_CURRENT}/balances", headers=anna).json()["data"],
+        client.get(f"{API}/cards", headers=anna).json()["data"],
+        client.get(f"{API}/consents", headers=anna).json()["data"],
+        client.get(f"{API}/payments", headers=anna).json()["data"],
+    ]
+    for part in parts:  # reference times are "now" and change between calls
+        for item in part:
+            item.pop("reference_date_time", None)
+    return json.dumps(parts, sort_keys=True)
+
+
+@pytest.mark.parametrize("op", operations(), ids=lambda op: op.operation_id)
+def test_another_customers_resources_are_refused_without_leaks(client: TestClient, op: Operation) -> None:
+    before = _snapshot(client)
+    path, query, body = _request(op)
+    headers = bearer(token_for(client, "boris"), **{"Idempotency-Key": f"boris-{op.operation_id}"})
+    response = client.request(op.method, API + path, params=query, json=body, headers=headers)
+    text = response.text
+    if response.headers.get("content-type") == "application/problem+json":
+        # The problem echoes the request's own path in "instance": Boris's input, not a leak.
+        problem = response.json()
+        problem.pop("instance", None)
+        text = json.dumps(problem)
+    if op.operation_id in NOT_IMPLEMENTED:
+        assert response.status_code == 501, text
+    elif op.operation_id in WITHOUT_IDS:
+        assert response.status_code in (200, 201), text
+    else:
+        assert response.status_code == 404, f"{op.operation_id}: {response.status_code} {text}"
+        assert response.json()["code"] == "RESOURCE_NOT_FOUND"
+    leaked = [secret for secret in ANNA_SECRETS if secret in text]
+    assert not leaked, f"{op.operation_id} leaked {leaked}: {text}"
+    assert _snapshot(client) == before, f"{op.operation_id} changed Anna's data"

@@ -207,9 +207,9 @@ def make_container(database_url: str, tmp_path: Path) -> Iterator[Callable[..., 
     made: list[Container] = []
 
     def make(**overrides: Any) -> Container:
-        settings = Settings(
-            data_dir=tmp_path / "data", database_url=database_url, seed=False, access_log=False, **overrides
-        )
+        values: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": database_url, "seed": False}
+        values["access_log"] = False
+        settings = Settings(**{**values, **overrides})
         c = bootstrap.bootstrap(settings)
         made.append(c)
         return c

@@ -74,3 +74,50 @@ def run_live(container: Container) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def assert_ledger_consistent(container: Container) -> None:
+    """The ledger's invariants, straight from the database:
+
+    * every journal entry's legs sum to zero (double entry);
+    * every account's cached balances equal the sums of its postings;
+    * no customer account is beyond its overdraft limit;
+    * every settled payment has exactly its two postings: minus the amount on the debtor account,
+      plus the amount on the creditor account.
+    """
+    from futurebank.sandbox.domain.ledger import AccountKind
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    with UnitOfWork(container.db) as uow:
+        assert all(total == 0 for total in uow.ledger.entry_sums().values()), "an entry does not sum to zero"
+        sums = uow.ledger.posting_sums()
+        for a in uow.accounts.all():
+            assert a.booked_minor == sums.get((a.id, "BOOK"), 0), f"{a.id}: booked differs from its postings"
+            assert a.pending_minor == sums.get((a.id, "PDNG"), 0), (
+                f"{a.id}: pending differs from its postings"
+            )
+            if a.kind != AccountKind.INTERNAL:
+                assert a.booked_minor + a.pending_minor >= -a.overdraft_limit_minor, (
+                    f"{a.id} beyond its limit"
+                )
+        for p in uow.payments.all():
+            if p.status == "ACSC":
+                assert p.journal_id is not None
+                legs = sorted(uow.ledger.legs_of_entry(p.journal_id))
+                expected = sorted(
+                    [(p.debtor_account_id, -p.amount_minor), (p.creditor_account_id, p.amount_minor)]
+                )
+                assert legs == expected, f"payment {p.id}: postings {legs}, expected {expected}"
+
+
+def total_customer_money(container: Container) -> dict[str, int]:
+    """Booked money per currency on customer accounts (transfers between customers keep it)."""
+    from futurebank.sandbox.domain.ledger import AccountKind
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    totals: dict[str, int] = {}
+    with UnitOfWork(container.db) as uow:
+        for a in uow.accounts.all():
+            if a.kind != AccountKind.INTERNAL:
+                totals[a.currency] = totals.get(a.currency, 0) + a.booked_minor
+    return totals

@@ -85,6 +85,7 @@ class Observability:
                         "status": status,
                         "duration_ms": round(seconds * 1000, 3),
                         "operation": operation,
+                        "correlation_id": cid,
                     },
                 )
             correlation_id_var.reset(token)

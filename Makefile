@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
-.PHONY: help setup run serve site check lint test test-fast export chat bench lock clean
+.PHONY: help setup run site check lint lint-api test acceptance export chat bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,7 +19,9 @@ setup: ## install the venv (from requirements.lock) and the system tools when mi
 site: setup ## build the spec site into build/site (warnings are errors)
 	$(SPHINX) -W --keep-going -q -b html docs $(SITE)
 
-run: site ## build the site and serve it on http://$(HOST):$(PORT)
+run: setup ## set up, build the site (with the latest acceptance results) and serve it with the sandbox
+	@$(MAKE) --no-print-directory acceptance || echo "run: some acceptance scenarios failed; the site shows which"
+	$(MAKE) --no-print-directory site
 	$(PY) -m futurebank.serve --site $(SITE) --host $(HOST) --port $(PORT)
 
 chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
@@ -37,9 +39,16 @@ export: site ## write needs.json, traceability.csv/.xlsx and story exports into 
 	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export
 
 test: ## set up everything and run every check
-	@scripts/bootstrap.sh python graphviz chromium
-	$(MAKE) --no-print-directory check lint site export
-	.venv/bin/pytest
+	@scripts/bootstrap.sh python graphviz chromium spectral postgres
+	$(MAKE) --no-print-directory check lint acceptance site export
+	FUTUREBANK_SITE_DIR=$(SITE) .venv/bin/pytest --ignore=tests/acceptance
+
+acceptance: setup ## run the Gherkin scenarios against the sandbox; writes build/acceptance/results.json
+	.venv/bin/pytest tests/acceptance -q
+
+lint-api: ## Spectral on the OpenAPI and AsyncAPI contracts
+	@scripts/bootstrap.sh spectral
+	cd tools && npx --no-install spectral lint --fail-severity=error --ruleset ../docs/api/.spectral.yaml ../docs/api/openapi.yaml ../docs/api/asyncapi.yaml
 
 bench: setup ## benchmarks (printing figures)
 	$(PY) -m futurebank.bench

@@ -20,7 +20,7 @@ from futurebank.sandbox.entrypoints.middleware import (
     SafetyNet,
     TokenBucket,
 )
-from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError, problem_response
+from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError, problem_response, uri_reference
 from futurebank.sandbox.entrypoints.routers import (
     accounts,
     cards,
@@ -37,8 +37,19 @@ API_PREFIX = "/api/v1"
 
 
 def _instance(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + ("?" + query if query else "")
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else request.url.path
+    return uri_reference(path, request.scope.get("query_string", b"").decode("latin-1"))
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts on this path (Starlette names only the first match's)."""
+    path = request.scope.get("path", "")
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
 
 
 def _add_routes(app: FastAPI, router: APIRouter, prefix: str) -> None:
@@ -87,7 +98,7 @@ def build_api(c: Container) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
-            allow = (exc.headers or {}).get("Allow", "")
+            allow = _allowed_methods(request)
             return problem_response(
                 "METHOD_NOT_ALLOWED",
                 f"{request.method} is not allowed here; allowed: {allow}.",

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from futurebank.sandbox.adapters.tokens import InvalidToken, TokenService
 from futurebank.sandbox.entrypoints.context import correlation_id_var
 from futurebank.sandbox.entrypoints.observability import Metrics
-from futurebank.sandbox.entrypoints.problems import ProblemError, problem_response
+from futurebank.sandbox.entrypoints.problems import ProblemError, problem_response, uri_reference
 
 access_log = logging.getLogger("futurebank.sandbox.access")
 error_log = logging.getLogger("futurebank.sandbox.errors")
@@ -35,9 +35,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def _instance(scope: Scope) -> str:
-    path = str(scope.get("root_path", "")) + str(scope["path"])
-    query = scope.get("query_string", b"")
-    return path + ("?" + query.decode("latin-1") if query else "")
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else str(scope.get("root_path", "")) + str(scope["path"])
+    return uri_reference(path, scope.get("query_string", b"").decode("latin-1"))
 
 
 class Observability:

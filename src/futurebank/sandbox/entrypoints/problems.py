@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from starlette.responses import Response
 
@@ -62,6 +63,17 @@ class ProblemError(Exception):
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
+
+
+_URI_SAFE = "/:@!$&'()*+,;=-._~?%"
+
+
+def uri_reference(path: str, query: str = "") -> str:
+    """The request's path and query as an ASCII URI reference (RFC 3986), whatever bytes the
+    client sent: non-ASCII and control characters are percent-encoded, so ``instance`` always
+    matches the contract's ``format: uri-reference``."""
+    text = path + ("?" + query if query else "")
+    return quote(text, safe=_URI_SAFE)
 
 
 def slug(code: str) -> str:

@@ -7,7 +7,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
@@ -60,6 +68,14 @@ UuidStr = Annotated[str, AfterValidator(_uuid)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Optional fields may be left out, but the contract declares none of them nullable.
+        if value is None:
+            raise PydanticCustomError("TYPE", "Must not be null; leave the field out instead.")
+        return value
 
 
 class MoneyIn(_Strict):
@@ -219,6 +235,19 @@ def query_enum(request: Request, name: str, allowed: tuple[str, ...]) -> str | N
     if raw not in allowed:
         raise _query_error(name, "ENUM", f"Must be one of {', '.join(allowed)}.")
     return raw
+
+
+def only_query(request: Request, *allowed: str) -> None:
+    """Refuse query parameters the operation does not define (a misspelt filter must not be
+    silently ignored and return unfiltered data)."""
+    unknown = sorted({k for k in request.query_params if k not in allowed})
+    if unknown:
+        detail = "The parameter is not defined for this operation."
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+            [FieldError(f"#/query/{name}", "UNKNOWN_PARAMETER", detail) for name in unknown],
+        )
 
 
 def _single(request: Request, name: str) -> str | None:

@@ -11,6 +11,7 @@ from futurebank.sandbox.entrypoints.auth import authenticate
 from futurebank.sandbox.entrypoints.deps import container, correlation_id
 from futurebank.sandbox.entrypoints.routers.common import links_for, position_datetime, self_link
 from futurebank.sandbox.entrypoints.validation import (
+    only_query,
     path_uuid,
     query_cursor,
     query_datetime,
@@ -26,6 +27,7 @@ router = APIRouter()
 async def list_accounts(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "accounts:read").actor(correlation_id(request))
+    only_query(request)
     now = c.clock()
     accounts = await c.call(lambda uow: h.list_accounts(uow, actor, now))
     return rep.json_response(rep.page([rep.account(a) for a in accounts], self_link(request)))
@@ -35,6 +37,7 @@ async def list_accounts(request: Request) -> Response:
 async def get_account(request: Request, account_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "accounts:read").actor(correlation_id(request))
+    only_query(request)
     aid = path_uuid("account_id", account_id)
     now = c.clock()
     account = await c.call(lambda uow: h.get_account(uow, actor, aid, now))
@@ -45,6 +48,7 @@ async def get_account(request: Request, account_id: str) -> Response:
 async def get_account_balances(request: Request, account_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "accounts:read").actor(correlation_id(request))
+    only_query(request)
     aid = path_uuid("account_id", account_id)
     now = c.clock()
     account = await c.call(lambda uow: h.get_balances(uow, actor, aid, now))
@@ -55,6 +59,7 @@ async def get_account_balances(request: Request, account_id: str) -> Response:
 async def list_transactions(request: Request, account_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "transactions:read").actor(correlation_id(request))
+    only_query(request, "booked_from", "booked_to", "credit_debit_indicator", "limit", "cursor")
     aid = path_uuid("account_id", account_id)
     booked_from = query_datetime(request, "booked_from")
     booked_to = query_datetime(request, "booked_to")
@@ -84,6 +89,7 @@ async def list_transactions(request: Request, account_id: str) -> Response:
 async def get_transaction(request: Request, account_id: str, transaction_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "transactions:read").actor(correlation_id(request))
+    only_query(request)
     aid = path_uuid("account_id", account_id)
     tid = path_uuid("transaction_id", transaction_id)
     now = c.clock()

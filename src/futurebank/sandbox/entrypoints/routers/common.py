@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from futurebank.sandbox.domain.errors import InvalidCursor
 from futurebank.sandbox.entrypoints.deps import Container
+from futurebank.sandbox.entrypoints.problems import uri_reference
 from futurebank.sandbox.entrypoints.representations import API_PREFIX
 
 __all__ = ["API_PREFIX", "links_for", "position_datetime", "self_link"]
@@ -17,7 +18,7 @@ __all__ = ["API_PREFIX", "links_for", "position_datetime", "self_link"]
 
 def self_link(request: Request) -> str:
     query = request.url.query
-    return request.url.path + ("?" + query if query else "")
+    return uri_reference(request.url.path, query)
 
 
 def links_for(request: Request, next_cursor: str | None) -> tuple[str, str | None]:

@@ -12,6 +12,7 @@ from futurebank.sandbox.entrypoints.deps import container, correlation_id
 from futurebank.sandbox.entrypoints.routers.common import API_PREFIX, links_for, position_datetime
 from futurebank.sandbox.entrypoints.validation import (
     ConsentRequestIn,
+    only_query,
     parse_datetime,
     path_uuid,
     query_cursor,
@@ -27,6 +28,7 @@ router = APIRouter()
 async def create_consent(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "consents").actor(correlation_id(request))
+    only_query(request)
     body = await read_json(request, ConsentRequestIn)
     data = h.ConsentRequestData(
         permissions=list(body.permissions),
@@ -45,6 +47,7 @@ async def create_consent(request: Request) -> Response:
 async def list_consents(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "consents").actor(correlation_id(request))
+    only_query(request, "limit", "cursor")
     limit = query_limit(request)
     collection = f"consents:{actor.customer_id or ''}:{actor.client_id}"
     after = position_datetime(c, collection, query_cursor(request))
@@ -61,6 +64,7 @@ async def list_consents(request: Request) -> Response:
 async def get_consent(request: Request, consent_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "consents").actor(correlation_id(request))
+    only_query(request)
     cid = path_uuid("consent_id", consent_id)
     now = c.clock()
     consent = await c.call(lambda uow: h.get_consent(uow, actor, cid, now))
@@ -71,6 +75,7 @@ async def get_consent(request: Request, consent_id: str) -> Response:
 async def revoke_consent(request: Request, consent_id: str) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "consents").actor(correlation_id(request))
+    only_query(request)
     cid = path_uuid("consent_id", consent_id)
     now = c.clock()
     await c.call(lambda uow: h.revoke_consent(uow, actor, cid, now))

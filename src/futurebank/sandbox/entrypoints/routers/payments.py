@@ -21,6 +21,7 @@ from futurebank.sandbox.entrypoints.routers.common import API_PREFIX, links_for,
 from futurebank.sandbox.entrypoints.validation import (
     PaymentInitiationIn,
     canonical,
+    only_query,
     path_uuid,
     query_cursor,
     query_limit,
@@ -57,6 +58,7 @@ def _idempotency_key(request: Request) -> str:
 async def create_payment(request: Request) -> Response:
     c = container(request)
     principal = authenticate(request, c.tokens, "payments:write", customer_only=True)
+    only_query(request)
     actor = principal.actor(correlation_id(request))
     key = _idempotency_key(request)
     body = await read_json(request, PaymentInitiationIn)
@@ -106,6 +108,7 @@ async def list_payments(request: Request) -> Response:
     actor = authenticate(request, c.tokens, "payments:read", customer_only=True).actor(
         correlation_id(request)
     )
+    only_query(request, "limit", "cursor")
     limit = query_limit(request)
     collection = f"payments:{actor.customer_id}"
     after = position_datetime(c, collection, query_cursor(request))
@@ -124,6 +127,7 @@ async def get_payment(request: Request, payment_id: str) -> Response:
     actor = authenticate(request, c.tokens, "payments:read", customer_only=True).actor(
         correlation_id(request)
     )
+    only_query(request)
     pid = path_uuid("payment_id", payment_id)
     now = c.clock()
     payment = await c.call(lambda uow: h.get_payment(uow, actor, pid, now))

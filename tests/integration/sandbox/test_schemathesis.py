@@ -68,7 +68,12 @@ def _config(path: Path) -> Path:
         ]
     # DELETE /consents/{id} revokes: the contract keeps the consent readable with status "revoked"
     # (revokeConsent, and the US-0002 scenario reads it back), which use_after_free would call a bug.
-    lines += ["", "[[operations]]", 'include-operation-id = "getConsent"', "checks.use_after_free.enabled = false"]
+    lines += [
+        "",
+        "[[operations]]",
+        'include-operation-id = "getConsent"',
+        "checks.use_after_free.enabled = false",
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

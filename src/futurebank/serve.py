@@ -1,0 +1,100 @@
+"""``make run``: the spec site and the reference sandbox in one uvicorn process.
+
+    python -m futurebank.serve --site build/site --host 127.0.0.1 --port 8000
+
+* ``/``            the static spec site (``--site``, built by ``make site``)
+* ``/api/v1/…``    the sandbox API (the contract docs/api/openapi.yaml), with its dev OAuth server
+* ``/console``     interactive API console (Swagger UI served from local files: works offline)
+* ``/health``, ``/ready``, ``/metrics``   operations endpoints of the sandbox
+
+Sandbox configuration comes from the environment (``futurebank.sandbox.config``); its data lives
+in ``build/sandbox`` unless ``SANDBOX_DATA_DIR`` or ``DATABASE_URL`` say otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SANDBOX_PREFIXES = ("/api/v1/", "/console")
+SANDBOX_PATHS = {"/api/v1", "/health", "/ready", "/metrics"}
+
+
+class Dispatcher:
+    """Sends API, console and operations paths to the sandbox and everything else to the site."""
+
+    def __init__(self, sandbox: ASGIApp, site: ASGIApp) -> None:
+        self.sandbox = sandbox
+        self.site = site
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path in SANDBOX_PATHS or path.startswith(SANDBOX_PREFIXES):
+            await self.sandbox(scope, receive, send)
+        else:
+            await self.site(scope, receive, send)
+
+
+def build_app(site: Path, host: str = "127.0.0.1", port: int = 8000) -> ASGIApp:
+    from futurebank.sandbox.bootstrap import bootstrap
+    from futurebank.sandbox.config import Settings
+    from futurebank.sandbox.entrypoints.app import create_app
+
+    issuer = os.environ.get("SANDBOX_ISSUER") or f"http://{host}:{port}/api/v1"
+    sandbox = create_app(bootstrap(Settings.from_env(issuer=issuer)))
+    # StaticFiles raises HTTPException for a missing file; inside a Starlette app that becomes a
+    # plain 404 page instead of an error escaping to the server.
+    static = Starlette(routes=[Mount("/", app=StaticFiles(directory=site, html=True))])
+    return Dispatcher(sandbox, static)
+
+
+def banner(host: str, port: int) -> str:
+    origin = f"http://{host}:{port}"
+    grant = "urn:futurebank:params:oauth:grant-type:demo-customer"
+    return f"""
+futurebank: spec site and reference sandbox
+  spec site        {origin}/
+  API console      {origin}/console   (offline Swagger UI; Authorize -> authorizationCode, client demo-app)
+  sandbox API      {origin}/api/v1    (contract: docs/api/openapi.yaml)
+  health, metrics  {origin}/health  {origin}/ready  {origin}/metrics
+
+A demo token (customers: anna, boris, vera, gleb; clients: demo-app, budget-app):
+  curl -s -u demo-app:demo-app-secret -d grant_type={grant} -d customer=anna {origin}/api/v1/oauth/token
+then, for example:
+  curl -s -H "Authorization: Bearer $TOKEN" {origin}/api/v1/accounts
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m futurebank.serve", description="serve the spec site and the sandbox"
+    )
+    parser.add_argument("--site", default="build/site", help="the built spec site (make site)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    site = Path(args.site)
+    if not (site / "index.html").is_file():
+        print(f"{site}/index.html not found: build the site first (make site)", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from futurebank.sandbox.entrypoints.observability import configure_logging
+
+    configure_logging()
+    app = build_app(site, args.host, args.port)
+    print(banner(args.host, args.port), flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""``python -m futurebank.serve``: the spec site at /, the sandbox under /api/v1, and an API console
+that works offline (Swagger UI from local files, pointed at the contract file)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+import yaml
+from sandbox_helpers import bearer, token_for
+from starlette.testclient import TestClient
+
+from futurebank import serve
+from futurebank.sandbox.entrypoints.routers import console
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_text("<!doctype html><title>spec</title><h1>The spec</h1>", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def app(site: Path, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SANDBOX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SANDBOX_SEED", "0")
+    monkeypatch.setenv("SANDBOX_ACCESS_LOG", "0")
+    return serve.build_app(site, "127.0.0.1", 8123)
+
+
+def test_site_api_console_and_ops_share_one_server(app: object) -> None:
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        assert "The spec" in client.get("/").text
+        assert client.get("/no-such-page.html").status_code == 404
+        assert client.get("/api/v1/accounts").json()["code"] == "UNAUTHENTICATED"
+        assert client.get("/api/v1/accounts", headers=bearer(token_for(client))).status_code == 200
+        assert client.get("/health").json() == {"status": "pass"}
+        assert "http_server_request_duration_seconds" in client.get("/metrics").text
+        page = client.get("/console")
+        assert page.status_code == 200
+        # Offline: every script, style, image and link the page loads is on this server.
+        for url in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+            assert not urlsplit(url).netloc, f"the console loads {url} from another host"
+        assert client.get("/console/static/swagger-ui-bundle.js").status_code == 200
+        assert client.get("/console/static/swagger-ui.css").status_code == 200
+        assert client.get("/console/static/../../etc/passwd").status_code == 404
+        contract = yaml.safe_load(client.get("/console/openapi.yaml").text)
+        assert contract["servers"] == [{"url": "http://testserver/api/v1", "description": "This sandbox"}]
+        flows = contract["components"]["securitySchemes"]["oauth2"]["flows"]
+        assert flows["authorizationCode"]["authorizationUrl"] == "http://testserver/api/v1/oauth/authorize"
+        assert (
+            contract["paths"].keys()
+            == yaml.safe_load(serve.Path("docs/api/openapi.yaml").read_text())["paths"].keys()
+        )
+
+
+def test_banner_says_how_to_get_a_token() -> None:
+    text = serve.banner("127.0.0.1", 8000)
+    assert "urn:futurebank:params:oauth:grant-type:demo-customer" in text and "/console" in text
+
+
+def test_missing_site_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert serve.main(["--site", str(tmp_path / "nothing")]) == 2
+    assert "make site" in capsys.readouterr().err
+
+
+@pytest.fixture
+def served(app: object) -> Iterator[str]:
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not (server.started and server.servers):
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.browser
+def test_console_renders_the_contract_offline_in_chromium(served: str, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the browser check needs one backend; the API under it is covered on both")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`", pytrace=False
+        )
+    from playwright.sync_api import Route, sync_playwright
+
+    blocked: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        context = browser.new_context()
+
+        def only_loopback(route: Route) -> None:
+            if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort("blockedbyclient")
+
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{served}/console")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        assert "futurebank Retail API" in page.inner_text(".swagger-ui .info .title")
+        assert page.locator(".opblock-summary-operation-id, .opblock").count() >= 21
+        context.close()
+        browser.close()
+    assert not blocked, f"the console tried to reach other hosts: {blocked}"
+    assert not errors, errors
+    assert console.ASSETS is not None

@@ -35,7 +35,7 @@ def parse_datetime(value: str) -> datetime:
     if not RFC3339_RE.match(value):
         raise ValueError("not an RFC 3339 date-time with offset")
     text = value.upper().replace("Z", "+00:00")
-    if ":60" in text[17:20]:  # a leap second: Python cannot hold it; take the next instant's second
+    if text[16:19] == ":60":  # a leap second: Python cannot hold it; count it as the 59th
         text = text[:17] + "59" + text[19:]
     return datetime.fromisoformat(text)
 

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the sandbox's contract run (loaded with SCHEMATHESIS_HOOKS=st_hooks).
+"""Schemathesis hooks for the sandbox's contract run (loaded with SCHEMATHESIS_HOOKS=sandbox_st_hooks).
 
 Two built-in checks judge a request by the contract's *schemas* alone. The contract also has rules
 that a schema cannot express; for those, these two narrowed copies stand in for the built-ins, and

@@ -4,7 +4,7 @@ Schemathesis infers - the contract defines none), all checks, a fixed seed and a
 The run must report zero failures.
 
 What is changed from the defaults, and why (nothing else is excluded):
-* Two built-in checks are replaced by narrowed copies (st_hooks.py explains each exception):
+* Two built-in checks are replaced by narrowed copies (sandbox_st_hooks.py explains each exception):
   ``positive_data_acceptance`` and ``negative_data_rejection``.
 * ``not_a_server_error`` accepts 501 for exactly the five operations the sandbox does not
   implement (the contract documents that 501 for them).
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from contract import CONTRACT
+from sandbox_contract import CONTRACT
 from sandbox_helpers import ANNA_CURRENT, ANNA_SAVINGS, LiveServer, token_for
 
 from futurebank.sandbox.entrypoints.routers.not_implemented import NOT_IMPLEMENTED_OPERATIONS
@@ -101,7 +101,7 @@ def test_contract_conformance(live: LiveServer, tmp_path: Path) -> None:
     ]  # fmt: skip
     env = {
         **os.environ,
-        "SCHEMATHESIS_HOOKS": "st_hooks",
+        "SCHEMATHESIS_HOOKS": "sandbox_st_hooks",
         "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
     }
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)

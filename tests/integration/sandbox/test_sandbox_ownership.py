@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from contract import Operation, operations
+from sandbox_contract import Operation, operations
 from sandbox_helpers import ANNA, ANNA_CURRENT, ANNA_SAVINGS, bearer, token_for
 from starlette.testclient import TestClient
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from contract import contract, operations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sandbox_contract import contract, operations
 from sandbox_helpers import ANNA_CURRENT, bearer, token_for
 from starlette.testclient import TestClient
 

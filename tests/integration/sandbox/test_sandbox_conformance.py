@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from contract import operations
 from fastapi.routing import APIRoute
+from sandbox_contract import operations
 
 from futurebank.sandbox.entrypoints.app import API_PREFIX, build_api
 from futurebank.sandbox.entrypoints.deps import Container

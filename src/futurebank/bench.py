@@ -177,7 +177,7 @@ async def _drive(port: int, plan: Plan, total: int, concurrency: int) -> dict[st
 
 def drive_main(config_json: str) -> int:
     cfg = json.loads(config_json)
-    plan = Plan(cfg["tokens"], [tuple(p) for p in cfg["pairs"]])  # type: ignore[misc]
+    plan = Plan(cfg["tokens"], [(str(p[0]), str(p[1]), dict(p[2])) for p in cfg["pairs"]])
     if cfg["warmup"]:
         asyncio.run(_drive(cfg["port"], plan, cfg["warmup"], cfg["concurrency"]))
     result = asyncio.run(_drive(cfg["port"], plan, cfg["transfers"], cfg["concurrency"]))
@@ -375,11 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True)
     url = args.database_url
     load_before = os.getloadavg()
-    print(
-        f"bench: {args.transfers} transfers at concurrency {args.concurrency} (+{args.warmup} warm-up); work dir {work}"
-    )
+    print(f"bench: {args.transfers} transfers at concurrency {args.concurrency} (+{args.warmup} warm-up)")
+    print(f"       work dir {work}")
 
     # 1. over HTTP, server and driver in separate processes
+    if url:  # a shared server database: start from the demo data (SQLite gets a fresh file per phase)
+        _fresh_database(url, work / "http").dispose()
     port = free_port()
     server = start_server(port, work / "http", url, work / "server.log", access_log=not args.no_access_log)
     try:
@@ -411,8 +412,6 @@ def main(argv: list[str] | None = None) -> int:
     ok = http["statuses"].get("201", 0)
     rate = len(lat) / http["elapsed_s"]
     check = ledger_check(url, work / "http")
-    if url:  # the Postgres database is shared by the three phases: start each from the demo data
-        pass
 
     # 2. the service layer without HTTP, recording every statement; 3. the same statements, bare driver
     layer_rate, recorded = service_layer_run(url, work / "layer", args.transfers)
@@ -459,24 +458,22 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     h = result["http"]
-    print(
-        f"HTTP:          {h['transfers_per_s']:8.1f} transfers/s  p50 {h['p50_ms']} ms  p95 {h['p95_ms']} ms  "
-        f"p99 {h['p99_ms']} ms  statuses {h['statuses']}"
-    )
-    print(
-        f"               server CPU {h['server_cpu_ms_per_transfer']} ms/transfer, driver CPU {h['driver_cpu_ms_per_transfer']} ms"
-    )
-    print(f"service layer: {layer_rate:8.1f} transfers/s (in-process, no HTTP, one at a time)")
-    print(f"database only: {raw_rate:8.1f} commits/s (same statements, bare driver)")
     r = result["ratios"]
-    print(
-        f"ratios:        HTTP/database {r['http_over_database']}, service layer/database {r['service_layer_over_database']}"
-    )
-    print(f"ledger check:  {check}")
-    print(f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)")
-    print(
-        f"targets (>= 500 transfers/s, p99 <= 100 ms): {'met' if result['meets_targets'] else 'NOT met'}; wrote {out}"
-    )
+    verdict = "met" if result["meets_targets"] else "NOT met"
+    lines = [
+        f"HTTP:          {h['transfers_per_s']:8.1f} transfers/s  p50 {h['p50_ms']} ms  p95 {h['p95_ms']} ms"
+        f"  p99 {h['p99_ms']} ms  statuses {h['statuses']}",
+        f"               server CPU {h['server_cpu_ms_per_transfer']} ms/transfer,"
+        f" driver CPU {h['driver_cpu_ms_per_transfer']} ms/transfer",
+        f"service layer: {layer_rate:8.1f} transfers/s (in-process, no HTTP, one at a time)",
+        f"database only: {raw_rate:8.1f} commits/s (same statements, bare driver)",
+        f"ratios:        HTTP/database {r['http_over_database']}, service layer/database"
+        f" {r['service_layer_over_database']}",
+        f"ledger check:  {check}",
+        f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)",
+        f"targets (>= 500 transfers/s, p99 <= 100 ms): {verdict}; wrote {out}",
+    ]
+    print("\n".join(lines))
     return 0
 
 

@@ -18,6 +18,10 @@ need_root() {
   fi
 }
 
+quiet_pip() {  # drop pip's notes about this machine's unused local index folders; keep real errors
+  grep -v "is ignored: it is neither a file nor a directory" || true
+}
+
 apt_install() {  # apt_install <command-to-test> <debian packages...>
   local probe=$1; shift
   if command -v "$probe" >/dev/null 2>&1 || [ -x "$probe" ]; then return 0; fi
@@ -38,9 +42,8 @@ for what in "$@"; do
       if [ ! -x $VENV/bin/python ]; then python3 -m venv $VENV; fi
       if [ ! -f $STAMP ] || ! cmp -s requirements.lock $STAMP; then
         echo "bootstrap: installing Python packages from requirements.lock"
-        $VENV/bin/pip install -q --require-hashes --no-deps -r requirements.lock
-        $VENV/bin/pip install -q --no-deps --no-build-isolation -e . 2>/dev/null \
-          || $VENV/bin/pip install -q --no-deps -e .
+        $VENV/bin/pip install -q --require-hashes --no-deps -r requirements.lock 2>&1 | quiet_pip
+        $VENV/bin/pip install -q --no-deps --no-build-isolation -e . 2>&1 | quiet_pip
         cp requirements.lock $STAMP
       fi
       ;;

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 import warnings
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import LiveServer, free_port, run_live
+from sandbox_helpers import LiveServer, PgServer, reachable, run_live, start_throwaway_pg
 from sqlalchemy import create_engine, text
 
 with warnings.catch_warnings():  # Starlette suggests httpx2; the TestClient works with httpx as installed
@@ -35,97 +34,19 @@ from futurebank.sandbox.entrypoints.deps import Container
 
 __all__ = ["LiveServer"]
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-# --- PostgreSQL ------------------------------------------------------------------------------------
-
-
-def _reachable(url: str) -> bool:
-    try:
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-@dataclass
-class PgServer:
-    admin_url: str  # connects to the "postgres" maintenance database
-    stop: Callable[[], None]
-
-    def url(self, database: str) -> str:
-        return self.admin_url.rsplit("/", 1)[0] + "/" + database
-
-
-def _start_throwaway_pg(base: Path) -> PgServer:
-    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
-        pytest.fail(
-            f"PostgreSQL server binaries not found in {PG_BIN}: install them with "
-            "`apt-get install postgresql` (or set SANDBOX_TEST_POSTGRES_URL to a server the tests may use)",
-            pytrace=False,
-        )
-    as_root = os.geteuid() == 0
-    data = base / "pgdata"
-    base.mkdir(parents=True, exist_ok=True)
-    prefix: list[str] = []
-    if as_root:  # PostgreSQL refuses to run as root: run it as the "postgres" system user
-        if subprocess.run(["id", "-u", "postgres"], capture_output=True).returncode != 0:
-            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
-        shutil.chown(base, "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    run = {"check": True, "capture_output": True}
-    subprocess.run(
-        [*prefix, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
-        **run,
-    )  # type: ignore[call-overload]
-    # Speed over durability: a throwaway test server never needs to survive a crash.
-    options = " ".join(
-        (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-        )
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "start",
-        ],
-        **run,
-    )  # type: ignore[call-overload]
-
-    def stop() -> None:
-        subprocess.run(
-            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-
-    return PgServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop)
-
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     given = os.environ.get("SANDBOX_TEST_POSTGRES_URL")
     if given:
-        if not _reachable(given):
+        if not reachable(given):
             pytest.fail(f"SANDBOX_TEST_POSTGRES_URL={given} is not reachable", pytrace=False)
         yield PgServer(given, lambda: None)
         return
     # Not under pytest's tmp dir: that is private to root, and the server runs as "postgres".
     base = Path(tempfile.mkdtemp(prefix="futurebank-pg-"))
     try:
-        server = _start_throwaway_pg(base)
+        server = start_throwaway_pg(base)
         try:
             yield server
         finally:

@@ -138,3 +138,14 @@ def test_cli_reset_restores_the_demo_data(client: TestClient, container: Contain
     }
     card = client.get(f"{API}/cards/40000000-0000-4000-8000-000000000001", headers=h).json()
     assert card["controls"]["locked"] is False
+
+
+def test_missing_postgres_binaries_fail_with_the_install_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No silent skip: without the server binaries the PostgreSQL runs fail and say what to install."""
+    import sandbox_helpers
+
+    monkeypatch.setattr(sandbox_helpers, "PG_BIN", tmp_path / "no-postgres")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"):
+        sandbox_helpers.start_throwaway_pg(tmp_path / "pg")

@@ -153,3 +153,31 @@ def test_key_held_by_another_process_answers_409(
         finally:
             other.rollback()
             other.close()
+
+
+def test_keys_are_forgotten_after_24_hours(container: Container) -> None:
+    """The contract keeps keys for 24 hours; afterwards the same key starts a new payment."""
+    from datetime import UTC, datetime, timedelta
+
+    from futurebank.sandbox.domain.money import Money
+
+    actor = handlers.Actor("demo-app", "10000000-0000-4000-8000-000000000001", "c")
+    request = handlers.PaymentRequestData(ANNA_CURRENT, Money.from_minor(100, "RUB"), ANNA_SAVINGS)
+    clock = [datetime(2026, 11, 24, 12, tzinfo=UTC)]
+    container.service.clock = lambda: clock[0]
+
+    def pay() -> tuple[int, bytes, bool]:
+        def action(uow: Any) -> tuple[int, bytes]:
+            return 201, handlers.create_payment(uow, actor, request, clock[0], container.new_id).id.encode()
+
+        r = container.service.run_idempotent(
+            ("demo-app", actor.customer_id or "", "day-key"), "fp", action, lambda e: (422, b"")
+        )
+        return r.status, r.body, r.replayed
+
+    first = pay()
+    clock[0] += timedelta(hours=23)
+    assert pay() == (first[0], first[1], True)
+    clock[0] += timedelta(hours=2)
+    later = pay()
+    assert later[2] is False and later[1] != first[1]

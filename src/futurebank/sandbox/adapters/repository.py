@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
@@ -66,7 +66,7 @@ _AUDIT_MOVE_HEAD = (
     update(orm.audit_head).where(_H.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
 )
 _K = orm.idempotency_keys.c
-_IDEMPOTENCY_GET = select(_K.fingerprint, _K.status_code, _K.body).where(
+_IDEMPOTENCY_GET = select(_K.fingerprint, _K.status_code, _K.body, _K.created_at).where(
     _K.client_id == bindparam("client_id"),
     _K.customer_id == bindparam("customer_id"),
     _K.key == bindparam("key"),
@@ -80,6 +80,16 @@ _IDEMPOTENCY_STORE = (
     )
     .values(status_code=bindparam("status"), body=bindparam("body"))
 )
+_IDEMPOTENCY_RENEW = (
+    update(orm.idempotency_keys)
+    .where(
+        _K.client_id == bindparam("k_client"),
+        _K.customer_id == bindparam("k_customer"),
+        _K.key == bindparam("k_key"),
+    )
+    .values(fingerprint=bindparam("fp"), status_code=0, body=b"", created_at=bindparam("at"))
+)
+KEY_RETENTION = timedelta(hours=24)
 # RETURNING tells whether this statement inserted the row (rowcount is not reliable for it on psycopg).
 _IDEMPOTENCY_CLAIM = {
     "postgresql": postgresql.insert(orm.idempotency_keys).on_conflict_do_nothing().returning(_K.key),
@@ -460,6 +470,19 @@ class IdempotencyRepository:
         row = self.session.execute(
             _IDEMPOTENCY_GET, {"client_id": client_id, "customer_id": customer_id, "key": key}
         ).one()
+        if row[3] < now - KEY_RETENTION:
+            # Older than the 24 hours the contract keeps keys: forget it and start afresh.
+            self.session.execute(
+                _IDEMPOTENCY_RENEW,
+                {
+                    "k_client": client_id,
+                    "k_customer": customer_id,
+                    "k_key": key,
+                    "fp": fingerprint,
+                    "at": now,
+                },
+            )
+            return None
         return StoredResponse(fingerprint=row[0], status=int(row[1]), body=bytes(row[2]))
 
     def store(self, client_id: str, customer_id: str, key: str, status: int, body: bytes) -> None:

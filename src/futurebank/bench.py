@@ -365,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-access-log", action="store_true", help="switch off the per-request JSON log line"
     )
+    parser.add_argument("--keep", action="store_true", help="keep the run's databases (build/bench/run-*)")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: run as the driver process
     args = parser.parse_args(argv)
     if args.drive:
@@ -474,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         f"targets (>= 500 transfers/s, p99 <= 100 ms): {verdict}; wrote {out}",
     ]
     print("\n".join(lines))
+    shutil.copy(work / "server.log", out.parent / "last-server.log")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -1,0 +1,50 @@
+"""``python -m futurebank.bench`` end to end on a tiny budget: it runs, keeps the ledger whole, and
+writes its JSON report (the real figures come from ``make bench``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.slow
+def test_bench_smoke(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "futurebank.bench",
+            "--transfers",
+            "120",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "4",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,  # its work directory (build/bench/…) lands in the temporary directory
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert result["http"]["statuses"] == {"201": 120}
+    assert result["ledger_check"] == {
+        "unbalanced_entries": 0,
+        "balances_not_matching_postings": 0,
+        "payments": 131,
+    }
+    assert (
+        result["database_alone"]["commits_per_s"] > 0
+        and result["service_layer_no_http"]["transfers_per_s"] > 0
+    )
+    assert "transfers/s" in done.stdout and "p99" in done.stdout

@@ -120,6 +120,24 @@ def test_console_renders_the_contract_offline_in_chromium(served: str, backend: 
         page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
         assert "futurebank Retail API" in page.inner_text(".swagger-ui .info .title")
         assert page.locator(".opblock-summary-operation-id, .opblock").count() >= 21
+        # Sign in through the authorization code flow (PKCE) and call an operation for real.
+        page.click("button.authorize")
+        flow = page.locator(".modal-ux .auth-container").filter(has_text="authorizationCode").first
+        flow.locator("a", has_text="select all").first.click()
+        with context.expect_page() as popup:
+            flow.locator("button.authorize").click()
+        sign_in = popup.value
+        sign_in.wait_for_load_state()
+        sign_in.click("button[type=submit]")  # the dev sign-in page: first demo customer, Approve
+        page.wait_for_selector(".modal-ux button:has-text('Logout')")
+        page.click(".modal-ux .close-modal")
+        operation = page.locator("#operations-Accounts-listAccounts")
+        operation.click()
+        operation.locator("button.try-out__btn").click()
+        operation.locator("button.execute").click()
+        page.wait_for_selector("#operations-Accounts-listAccounts .live-responses-table .response-col_status")
+        answer = operation.locator(".live-responses-table").inner_text()
+        assert "200" in answer and '"account_number"' in answer, answer
         context.close()
         browser.close()
     assert not blocked, f"the console tried to reach other hosts: {blocked}"

@@ -630,24 +630,31 @@ def _reply_confirm(world: World) -> None:
     assert isinstance(reply.get("proposed_action"), dict), f"no proposed_action: {world.describe()}"
 
 
-def _no_structured_facts(world: World) -> None:
-    _assistant_reply(world)
-    pytest.fail("the contract's AssistantMessage has no structured facts (amounts, transaction ids) to check")
+def _facts(world: World) -> list[dict[str, Any]]:
+    """The reply's `facts`: the contract puts every figure an assistant reply states there (SCOPE-0001)."""
+    facts = _assistant_reply(world).get("facts")
+    assert isinstance(facts, list), f"the assistant's reply has no facts list: {world.describe()}"
+    return [f for f in facts if isinstance(f, dict)]
 
 
 @vocab("reply-amount")
 def _reply_amount(world: World, amount: str, currency: str) -> None:
-    _no_structured_facts(world)
+    expected = {"amount": world.resolve(amount), "currency": world.resolve(currency)}
+    stated = [f.get("money") for f in _facts(world)]
+    assert expected in stated, f"no fact states {expected}; facts state {stated}: {world.describe()}"
 
 
 @vocab("reply-no-amount")
 def _reply_no_amount(world: World) -> None:
-    _no_structured_facts(world)
+    stated = [f.get("money") for f in _facts(world) if "money" in f]
+    assert not stated, f"the reply states amounts {stated}: {world.describe()}"
 
 
 @vocab("reply-transaction")
 def _reply_transaction(world: World, transaction: str) -> None:
-    _no_structured_facts(world)
+    expected = world.resolve(transaction)
+    named = [f.get("transaction_id") for f in _facts(world) if f.get("kind") == "transaction"]
+    assert expected in named, f"no transaction fact names {expected}; they name {named}: {world.describe()}"
 
 
 @vocab("handoff-transcript")

@@ -179,7 +179,8 @@ class _Record:
     reason: str = ""
 
 
-@dataclass
+# eq=False keeps identity hashing: pluggy puts registered plugins in sets (conftest-scoped hook calls).
+@dataclass(eq=False)
 class AcceptanceResults:
     """The plugin object; register it with ``config.pluginmanager.register``."""
 

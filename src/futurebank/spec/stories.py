@@ -344,7 +344,8 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
     _p(
         "start-conversation",
         "<subject> starts a conversation with the assistant",
-        "POST /assistant/conversations (channel app, locale ru); saves `conversation_id` as `conversation`.",
+        "POST /assistant/conversations (channel `mobile`, locale `ru-RU`); saves `conversation_id` as "
+        "`conversation`.",
         sandbox=False,
     ),
     _p(
@@ -448,7 +449,7 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "disclosure",
         "the assistant's disclosure says it is an AI",
-        "The conversation opens with an AI disclosure (flag and text).",
+        "The started conversation's `ai_disclosure` text says the customer is talking to an AI.",
         sandbox=False,
     ),
     _p(
@@ -460,25 +461,25 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "reply-amount",
         'the assistant\'s reply states the amount "<amount>" in "<currency>"',
-        "The reply's structured facts contain this Money.",
+        "A fact in the reply's `facts` has this `money` (exact decimal string and currency).",
         sandbox=False,
     ),
     _p(
         "reply-no-amount",
         "the assistant's reply states no amounts",
-        "The reply's facts contain no Money.",
+        "The reply has a `facts` list with no `money` in it (so it is empty: every fact carries one).",
         sandbox=False,
     ),
     _p(
         "reply-transaction",
         'the assistant\'s reply refers to the transaction "<transaction>"',
-        "The reply's facts reference this transaction id.",
+        "A fact of kind `transaction` in the reply's `facts` has this `transaction_id`.",
         sandbox=False,
     ),
     _p(
         "reply-ai",
         "the assistant's reply is marked as AI-generated",
-        "The reply carries the AI-generated flag.",
+        "The reply has `role` `assistant` and `ai_generated` true.",
         sandbox=False,
     ),
     _p(

@@ -52,11 +52,14 @@ def test_a_501_operation_is_found_even_without_the_not_in_sandbox_tag() -> None:
 
 def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_steps() -> None:
     reason = skip_reason(
-        info("the operations engineer reads the health endpoint", tags=("US-0023", "not-in-sandbox")), MISSING
+        info(
+            'the alert "PaymentsErrorBudgetBurn" fires within 5 minutes', tags=("US-0023", "not-in-sandbox")
+        ),
+        MISSING,
     )
     assert reason is not None
     assert reason.startswith("@not-in-sandbox: needs operations tooling")
-    assert "the operations engineer reads the health endpoint" in reason
+    assert 'the alert "PaymentsErrorBudgetBurn" fires within 5 minutes' in reason
 
 
 def test_a_sandbox_scenario_runs() -> None:

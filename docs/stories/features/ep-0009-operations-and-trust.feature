@@ -1,19 +1,20 @@
 @EP-0009
 Feature: Operations and trust
   The people who run, analyse, audit and build on the service can see that it works and can prove
-  what it did. Scenarios that need the operations tooling (health, metrics, alerting, audit store,
-  analytics stream) are tagged @not-in-sandbox.
+  what it did. The sandbox has health, metrics and a hash-chained audit log, so those scenarios run
+  against it; scenarios that need tooling it lacks (alerting, fault injection, the analytics stream)
+  are tagged @not-in-sandbox.
 
   Background:
     Given the demo data is seeded
 
-  @US-0023 @not-in-sandbox
+  @US-0023
   Scenario: The operations engineer sees the service healthy
     When the operations engineer reads the health endpoint
     Then the response status is 200
     And the health status is "pass"
 
-  @US-0023 @not-in-sandbox
+  @US-0023
   Scenario: Each API request is counted by route and status
     Given the customer "anna" with a token for scopes "accounts:read"
     When she GETs "/accounts"
@@ -47,7 +48,7 @@ Feature: Operations and trust
     And a KPI event "paymentCompleted" was emitted with "customer_age_band" equal to "18-24"
     And the KPI event "paymentCompleted" has no field "birth_date"
 
-  @US-0025 @not-in-sandbox
+  @US-0025
   Scenario: The compliance officer finds a payment in an intact audit log by its correlation id
     Given the customer "anna" with a token for scopes "payments:write"
     When she POSTs to "/payments" with Idempotency-Key "anna-audit-0001" and body:
@@ -65,7 +66,7 @@ Feature: Operations and trust
     And the audit log has a record of operation "createPayment" for customer "anna" with correlation id "{payment-correlation}"
     And no audit record contains her access token
 
-  @US-0025 @failure @not-in-sandbox
+  @US-0025 @failure
   Scenario: Verification detects an altered audit record
     Given the customer "anna" with a token for scopes "cards:write"
     When she PATCHes "/cards/{card-anna-debit}/controls" with body:

@@ -294,7 +294,6 @@ CONTEXT_STEPS: tuple[StepPattern, ...] = (
         "audit-altered",
         "an audit record has been altered",
         "Operations: change one stored audit record outside the application.",
-        sandbox=False,
     ),
 )
 # Requests. Paths are relative to the server URL http://127.0.0.1:8000/api/v1.
@@ -370,19 +369,16 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
         "read-health",
         "the operations engineer reads the health endpoint",
         "Read the health check.",
-        sandbox=False,
     ),
     _p(
         "scrape-metrics",
         "the operations engineer scrapes the metrics endpoint",
         "Read the Prometheus exposition.",
-        sandbox=False,
     ),
     _p(
         "verify-audit",
         "the compliance officer verifies the audit log",
         "Run the audit-log integrity verification over all records.",
-        sandbox=False,
     ),
     _p(
         "open-transcript",
@@ -518,12 +514,11 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
         "Each green product carries its taxonomy category.",
         sandbox=False,
     ),
-    _p("health", 'the health status is "<health>"', "`pass` or `fail` in the health body.", sandbox=False),
+    _p("health", 'the health status is "<health>"', "`pass` or `fail` in the health body."),
     _p(
         "metric",
         'the metric "<metric>" has a series with labels "<labels>"',
         "A Prometheus series with these `name=value` labels exists.",
-        sandbox=False,
     ),
     _p(
         "alert",
@@ -531,19 +526,17 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
         "Alertmanager receives the alert.",
         sandbox=False,
     ),
-    _p("audit-result", 'the audit verification result is "<result>"', "`intact` or `broken`.", sandbox=False),
+    _p("audit-result", 'the audit verification result is "<result>"', "`intact` or `broken`."),
     _p(
         "audit-record",
         'the audit log has a record of operation "<operation>" for customer "<customer>" with correlation id '
         '"<value>"',
         "One audit record with this operationId, customer and correlation id.",
-        sandbox=False,
     ),
     _p(
         "audit-no-token",
         "no audit record contains her access token",
         "Secrets never reach the audit log.",
-        sandbox=False,
     ),
     _p(
         "kpi-event",

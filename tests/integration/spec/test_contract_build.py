@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.sphinx_build import sphinx_build
+from helpers.stories import STORY_CATALOGUE
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -32,34 +34,7 @@ globals().update(sphinx_config())
 """
 
 # story id, priority, release: the brief's stories plus US-0026
-STORIES = [
-    ("US-0001", "must", "mvp"),
-    ("US-0002", "must", "mvp"),
-    ("US-0003", "should", "mvp"),
-    ("US-0004", "must", "mvp"),
-    ("US-0005", "must", "mvp"),
-    ("US-0006", "must", "mvp"),
-    ("US-0007", "must", "mvp"),
-    ("US-0008", "should", "mvp"),
-    ("US-0009", "must", "mvp"),
-    ("US-0010", "must", "mvp"),
-    ("US-0011", "must", "mvp"),
-    ("US-0012", "could", "later"),
-    ("US-0013", "must", "mvp"),
-    ("US-0014", "should", "mvp"),
-    ("US-0015", "must", "mvp"),
-    ("US-0016", "must", "mvp"),
-    ("US-0017", "must", "mvp"),
-    ("US-0018", "should", "mvp"),
-    ("US-0019", "should", "mvp"),
-    ("US-0020", "could", "later"),
-    ("US-0021", "must", "mvp"),
-    ("US-0022", "should", "mvp"),
-    ("US-0023", "must", "mvp"),
-    ("US-0024", "should", "mvp"),
-    ("US-0025", "must", "mvp"),
-    ("US-0026", "must", "mvp"),
-]
+STORIES = STORY_CATALOGUE
 
 
 def make_project(tmp_path: Path) -> Path:
@@ -94,25 +69,7 @@ def make_project(tmp_path: Path) -> Path:
 
 
 def build(docs: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-q",
-            "-E",
-            "-b",
-            "html",
-            str(docs),
-            str(outdir),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=docs.parent,
-    )
+    return sphinx_build(docs, outdir, cwd=docs.parent)
 
 
 def replace_once(path: Path, old: str, new: str) -> None:

@@ -6,36 +6,19 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from futurebank.spec.needs_model import RULE_IDS
+from helpers.sphinx_build import sphinx_build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rules"
 REPO = Path(__file__).resolve().parents[3]
 
 
 def build(srcdir: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-W",
-            "--keep-going",
-            "-q",
-            "-E",
-            "-b",
-            "html",
-            str(srcdir),
-            str(outdir),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return sphinx_build(srcdir, outdir)
 
 
 def fixture_copy(tmp_path: Path) -> Path:

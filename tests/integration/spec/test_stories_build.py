@@ -8,12 +8,12 @@ import csv
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from futurebank.spec.jira_export import write_story_exports
+from helpers.sphinx_build import sphinx_build
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -126,13 +126,7 @@ cards:
 
 
 def build(srcdir: Path, outdir: Path, *, strict: bool = True) -> subprocess.CompletedProcess[str]:
-    flags = ["-W", "--keep-going"] if strict else []
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx", *flags, "-q", "-E", "-b", "html", str(srcdir), str(outdir)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return sphinx_build(srcdir, outdir, strict=strict)
 
 
 def make_spec(tmp_path: Path, feature: str = FEATURE) -> Path:

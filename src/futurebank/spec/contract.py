@@ -39,8 +39,8 @@ RULES: dict[str, str] = {
     "R-37-entity-reference-exists": "x-references and $ref name existing entities",
     "R-38-money-moving-idempotent": "a money-moving POST requires Idempotency-Key and documents its "
     "400/409/422",
-    "R-39-operation-conventions": "scopes, X-Correlation-ID, 401/429/500, Retry-After, problem+json and an "
-    "example on every response",
+    "R-39-operation-conventions": "scopes, X-Correlation-ID, 400/401/429/500, Retry-After, problem+json and "
+    "an example on every response",
     "R-40-problem-code-status": "a problem example's code, status and type match the stable error-code table",
     "R-41-asyncapi-valid": "docs/api/asyncapi.yaml is AsyncAPI 3.0 with story-linked operations and entity "
     "payloads",
@@ -1073,7 +1073,8 @@ def check_conventions(contract: Contract) -> list[Finding]:
                     )
         responses: dict[str, Any] = spec.get("responses") or {}
         statuses = set(responses)
-        required = {"401", "429", "500"}
+        # 400 everywhere: every operation refuses a query parameter it does not define (API-016).
+        required = {"400", "401", "429", "500"}
         if "{" in operation.path:
             required.add("404")
         if "requestBody" in spec:

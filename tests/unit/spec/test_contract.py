@@ -62,7 +62,7 @@ def test_real_contract_serves_the_stories_written_in_the_spec() -> None:
 def test_counts() -> None:
     contract = load_contract(DOCS)
     assert len(contract.operations()) == 21
-    assert len(contract.entities) == 16
+    assert len(contract.entities) == 17
     assert len(contract.event_operations()) == 5
 
 

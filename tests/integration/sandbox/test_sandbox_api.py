@@ -17,6 +17,8 @@ from sandbox_helpers import (
 )
 from starlette.testclient import TestClient
 
+from futurebank.sandbox import bootstrap
+from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.representations import MSK
 
 API = "/api/v1"
@@ -274,6 +276,28 @@ def test_pay_another_customer_by_number(client: TestClient) -> None:
             "VALIDATION_FAILED",
             "/remittance_information",
         ),
+        (
+            {
+                "creditor_account_id": ANNA_SAVINGS,
+                "amount": {"amount": "1.00", "currency": "RUB"},
+                "remittance_information": "C1 \u0085 control",
+            },
+            400,
+            "VALIDATION_FAILED",
+            "/remittance_information",
+        ),
+        (
+            {"creditor_account_id": ANNA_SAVINGS, "amount": {"amount": "0.00", "currency": "RUB"}},
+            400,
+            "VALIDATION_FAILED",
+            "/amount/amount",
+        ),
+        (
+            {"creditor_account_id": ANNA_SAVINGS, "amount": {"amount": "0.00", "currency": "XYZ"}},
+            400,  # the schema (PositiveMoney) is checked before the currency
+            "VALIDATION_FAILED",
+            "/amount/amount",
+        ),
     ],
 )
 def test_refused_payments_leave_no_trace(
@@ -424,6 +448,48 @@ def test_bad_consent_requests(client: TestClient, body: dict[str, object], point
     assert pointer in [e["pointer"] for e in r.json()["errors"]]
 
 
+@pytest.mark.parametrize(
+    ("body", "pointer", "field_code"),
+    [
+        ({"expires_at": "2020-01-01T00:00:00Z"}, "/expires_at", "OUT_OF_RANGE"),
+        ({"expires_at": "2099-01-01T00:00:00Z"}, "/expires_at", "OUT_OF_RANGE"),
+        (
+            {
+                "transactions_from": "2026-06-01T00:00:00+03:00",
+                "transactions_to": "2026-05-01T00:00:00+03:00",
+            },
+            "/transactions_to",
+            "BEFORE_TRANSACTIONS_FROM",
+        ),
+    ],
+)
+def test_consent_rules_answer_the_documented_field_codes(
+    client: TestClient, body: dict[str, object], pointer: str, field_code: str
+) -> None:
+    """createConsent's description states these rules with their field error codes (changes C-04)."""
+    r = client.post(
+        f"{API}/consents",
+        json={"permissions": ["accounts"], **body},
+        headers=bearer(token_for(client, None, "consents", client_id="budget-app")),
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [(pointer, field_code)]
+
+
+@pytest.mark.parametrize("path", ["/customers/me", "/accounts", "/cards", "/green-products", "/consents"])
+def test_unknown_query_parameters_are_refused_everywhere(client: TestClient, path: str) -> None:
+    """Guideline API-016 (changes C-05): no operation silently ignores a parameter it does not define."""
+    r = client.get(f"{API}{path}?status=enabled", headers=bearer(token_for(client)))
+    assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED")
+    assert r.json()["errors"] == [
+        {
+            "pointer": "#/query/status",
+            "code": "UNKNOWN_PARAMETER",
+            "detail": "The parameter is not defined for this operation.",
+        }
+    ]
+
+
 def test_scopes_and_authentication(client: TestClient) -> None:
     assert client.get(f"{API}/accounts").json()["code"] == "UNAUTHENTICATED"
     assert client.get(f"{API}/accounts", headers={"Authorization": "Bearer nonsense"}).status_code == 401
@@ -483,6 +549,16 @@ def test_correlation_id_echoed_or_generated(client: TestClient) -> None:
         "x-correlation-id"
     ]
     assert uuid.UUID(generated) and generated != "not-a-uuid"
+
+
+def test_profile_of_a_removed_customer_is_unauthenticated(client: TestClient, container: Container) -> None:
+    """getMyProfile has no 404 (changes C-08): a token whose customer is gone no longer authenticates."""
+    token = token_for(client, "vera")
+    assert client.get(f"{API}/customers/me", headers=bearer(token)).status_code == 200
+    bootstrap.reset(container.db, history=False)  # only the seed contract's customers remain
+    r = client.get(f"{API}/customers/me", headers=bearer(token))
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
+    assert r.headers["www-authenticate"].startswith("Bearer ")
 
 
 def test_usd_account_balances(client: TestClient) -> None:

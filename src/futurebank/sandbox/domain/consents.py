@@ -28,9 +28,10 @@ class Permission(StrEnum):
 class InvalidConsent(InvalidAmount):
     """A consent request that is well-formed JSON but impossible (reported as VALIDATION_FAILED)."""
 
-    def __init__(self, detail: str, pointer: str) -> None:
+    def __init__(self, detail: str, pointer: str, field_code: str) -> None:
         super().__init__(detail)
         self.pointer = pointer
+        self.field_code = field_code  # the contract's field error code (createConsent's description)
 
 
 @dataclass(eq=False)
@@ -47,17 +48,30 @@ class Consent:
     transactions_to: datetime | None = None
 
     def check_request(self) -> None:
+        # Both windows count from the request time (created_at), as the contract words the rule.
         if self.expires_at is not None:
             if self.expires_at <= self.created_at:
-                raise InvalidConsent("expires_at must be in the future", "/expires_at")
+                raise InvalidConsent(
+                    "the consent's expires_at must be later than the time of the request",
+                    "/expires_at",
+                    "OUT_OF_RANGE",
+                )
             if self.expires_at > self.created_at + MAX_VALIDITY:
-                raise InvalidConsent("expires_at must be at most 180 days ahead", "/expires_at")
+                raise InvalidConsent(
+                    "the consent's expires_at must be at most 180 days after the time of the request",
+                    "/expires_at",
+                    "OUT_OF_RANGE",
+                )
         if (
             self.transactions_from is not None
             and self.transactions_to is not None
             and self.transactions_to < self.transactions_from
         ):
-            raise InvalidConsent("transactions_to must not be before transactions_from", "/transactions_to")
+            raise InvalidConsent(
+                "the consent's transactions_to must not be before transactions_from",
+                "/transactions_to",
+                "BEFORE_TRANSACTIONS_FROM",
+            )
 
     def current_status(self, now: datetime) -> ConsentStatus:
         """Expiry is a fact of time, not an event: a live consent past its end reads as expired."""

@@ -54,6 +54,14 @@ class NotFound(DomainError):
         self.pointer = pointer
 
 
+class UnknownCustomer(DomainError):
+    """A valid token whose customer no longer exists (a reset removed it): the token no longer
+    identifies anybody, so the answer is 401 like any other unusable token, never 404."""
+
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
 class UnbalancedEntry(Exception):
     """A journal entry whose legs do not sum to zero: a programming error, never a user error."""
 

@@ -93,7 +93,11 @@ def build_api(c: Container) -> FastAPI:
     @app.exception_handler(DomainError)
     async def on_domain(request: Request, exc: DomainError) -> Response:
         code, detail, errors = domain_problem(exc)
-        return problem_response(code, detail, _instance(request), errors)
+        # RFC 6750: a 401 names the scheme, also when the token's customer no longer exists.
+        headers = {"WWW-Authenticate": 'Bearer realm="futurebank", error="invalid_token"'}
+        return problem_response(
+            code, detail, _instance(request), errors, headers if code == "UNAUTHENTICATED" else None
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:

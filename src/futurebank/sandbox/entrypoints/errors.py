@@ -27,9 +27,10 @@ def domain_problem(exc: DomainError) -> tuple[str, str, list[FieldError]]:
         pointer = next((p for cls, p in _POINTERS.items() if isinstance(exc, cls)), None)
     errors: list[FieldError] = []
     if pointer is not None and isinstance(exc, (InvalidAmount, NotFound, *_POINTERS)):
-        errors.append(
-            FieldError(pointer, exc.code if exc.code != "VALIDATION_FAILED" else "INVALID", exc.detail)
+        field_code = getattr(exc, "field_code", None) or (
+            exc.code if exc.code != "VALIDATION_FAILED" else "INVALID"
         )
+        errors.append(FieldError(pointer, field_code, exc.detail))
     detail = exc.detail[:1].upper() + exc.detail[1:]
     if not detail.endswith("."):
         detail += "."

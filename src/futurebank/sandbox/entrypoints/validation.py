@@ -27,7 +27,8 @@ RFC3339_RE = re.compile(
     r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
     r"([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
 )
-AMOUNT_RE = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+# The contract's PositiveMoney.amount: above zero, no sign, no leading zeros (a subset of Money).
+POSITIVE_AMOUNT_RE = r"^([1-9][0-9]{0,14}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -55,10 +56,13 @@ def _uuid(value: str) -> str:
 
 
 def _plain_text(value: str) -> str:
-    # NUL cannot be stored in PostgreSQL text, and control characters in a payee's statement are a
-    # spoofing risk; refuse them rather than alter what the customer wrote.
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise PydanticCustomError("CHARACTERS", "Must not contain control characters.")
+    # The contract's pattern ^[^\x00-\x1F\x7F-\x9F]*$ (ECMA-262: "$" is the very end, so a trailing
+    # newline is refused too). NUL cannot be stored in PostgreSQL text, and control characters in a
+    # payee's statement are a spoofing risk; refuse them rather than alter what the customer wrote.
+    if any(ord(ch) < 32 or 127 <= ord(ch) <= 159 for ch in value):
+        raise PydanticCustomError(
+            "PATTERN", "Must not contain control characters (U+0000-U+001F, U+007F-U+009F)."
+        )
     return value
 
 
@@ -78,8 +82,8 @@ class _Strict(BaseModel):
         return value
 
 
-class MoneyIn(_Strict):
-    amount: Annotated[str, Field(pattern=AMOUNT_RE)]
+class PositiveMoneyIn(_Strict):
+    amount: Annotated[str, Field(pattern=POSITIVE_AMOUNT_RE)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
@@ -87,7 +91,7 @@ class PaymentInitiationIn(_Strict):
     debtor_account_id: UuidStr
     creditor_account_id: UuidStr | None = None
     creditor_account_number: Annotated[str, Field(pattern=r"^[0-9]{20}$")] | None = None
-    amount: MoneyIn
+    amount: PositiveMoneyIn
     remittance_information: Annotated[str, Field(max_length=140), AfterValidator(_plain_text)] | None = None
 
     @model_validator(mode="after")

@@ -14,7 +14,7 @@ from futurebank.sandbox.domain.audit import AuditRecord
 from futurebank.sandbox.domain.cards import Card
 from futurebank.sandbox.domain.consents import Consent, ConsentStatus, Permission
 from futurebank.sandbox.domain.customers import Customer
-from futurebank.sandbox.domain.errors import ConsentRequired, NotFound
+from futurebank.sandbox.domain.errors import ConsentRequired, NotFound, UnknownCustomer
 from futurebank.sandbox.domain.ledger import (
     Account,
     AccountKind,
@@ -110,7 +110,7 @@ def require_consent(uow: UnitOfWork, actor: Actor, permission: Permission, now: 
 def get_profile(uow: UnitOfWork, actor: Actor, now: datetime) -> Customer:
     customer = uow.customers.get(_customer(actor))
     if customer is None:  # the token names a customer that a reset removed
-        raise NotFound("No such customer.")
+        raise UnknownCustomer("The access token is missing, invalid or expired.")
     _audit(uow, actor, now, "getMyProfile", "customer", customer.id)
     return customer
 

@@ -27,7 +27,7 @@ router = APIRouter()
 async def list_accounts(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "accounts:read").actor(correlation_id(request))
-    # The contract documents no 400 for this operation, so unknown query parameters are ignored.
+    only_query(request)
     now = c.clock()
     accounts = await c.call(lambda uow: h.list_accounts(uow, actor, now))
     return rep.json_response(rep.page([rep.account(a) for a in accounts], self_link(request)))

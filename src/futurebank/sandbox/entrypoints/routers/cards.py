@@ -20,7 +20,7 @@ router = APIRouter()
 async def list_cards(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "cards:read", customer_only=True).actor(correlation_id(request))
-    # The contract documents no 400 for this operation, so unknown query parameters are ignored.
+    only_query(request)
     now = c.clock()
     cards = await c.call(lambda uow: h.list_cards(uow, actor, now))
     return rep.json_response(rep.page([rep.card(x) for x in cards], self_link(request)))

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from futurebank.sandbox.entrypoints.auth import authenticate
 from futurebank.sandbox.entrypoints.deps import container
 from futurebank.sandbox.entrypoints.problems import ProblemError
+from futurebank.sandbox.entrypoints.validation import only_query
 
 # (operationId, method, path under /api/v1, scope)
 NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -23,12 +24,16 @@ NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("listGreenProducts", "GET", "/green-products", "sustainability:read"),
 )
 
+# Query parameters each operation defines; any other one is refused first (guideline API-016).
+_QUERY: dict[str, tuple[str, ...]] = {"getCarbonFootprint": ("period_from", "period_to")}
+
 router = APIRouter()
 
 
 def _endpoint(operation_id: str, scope: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         authenticate(request, container(request).tokens, scope)
+        only_query(request, *_QUERY.get(operation_id, ()))
         raise ProblemError(
             "NOT_IMPLEMENTED",
             "The reference sandbox does not implement the assistant and sustainability operations.",

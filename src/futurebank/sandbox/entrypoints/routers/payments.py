@@ -70,12 +70,7 @@ async def create_payment(request: Request) -> Response:
             f"The amount is in {body.amount.currency}, which no account of this bank holds.",
             [FieldError("/amount/currency", "CURRENCY_MISMATCH", "Must be the accounts' currency.")],
         ) from exc
-    if not amount.is_positive:
-        raise ProblemError(
-            "VALIDATION_FAILED",
-            "The request body has 1 error.",
-            [FieldError("/amount/amount", "MINIMUM", "Must be greater than zero.")],
-        )
+    # Zero and negative amounts never get here: PositiveMoneyIn's pattern (the contract's) refuses them.
     data = h.PaymentRequestData(
         debtor_account_id=body.debtor_account_id,
         amount=amount,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from futurebank.sandbox.entrypoints import representations as rep
 from futurebank.sandbox.entrypoints.auth import authenticate
 from futurebank.sandbox.entrypoints.deps import container, correlation_id
+from futurebank.sandbox.entrypoints.validation import only_query
 from futurebank.sandbox.service_layer import handlers as h
 
 router = APIRouter()
@@ -18,7 +19,7 @@ router = APIRouter()
 async def get_my_profile(request: Request) -> Response:
     c = container(request)
     actor = authenticate(request, c.tokens, "profile:read", customer_only=True).actor(correlation_id(request))
-    # The contract documents no 400 for this operation, so unknown query parameters are ignored.
+    only_query(request)
     now = c.clock()
     customer = await c.call(lambda uow: h.get_profile(uow, actor, now))
     return rep.json_response(rep.customer(customer))

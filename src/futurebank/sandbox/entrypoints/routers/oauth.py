@@ -20,9 +20,11 @@ import hashlib
 import html
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import yaml
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -35,20 +37,22 @@ from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 router = APIRouter()
 
 DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
-ALL_SCOPES = (
-    "consents",
-    "profile:read",
-    "accounts:read",
-    "transactions:read",
-    "payments:read",
-    "payments:write",
-    "cards:read",
-    "cards:write",
-    "assistant",
-    "sustainability:read",
-)
-# The contract's clientCredentials flow lists only these: a client acting for itself.
-CLIENT_SCOPES = ("consents", "accounts:read", "transactions:read", "sustainability:read")
+CONTRACT = Path(__file__).resolve().parents[5] / "docs" / "api" / "openapi.yaml"
+
+
+def contract_scopes(contract: Path = CONTRACT) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scopes the contract's OAuth2 flows grant: (authorization code, client credentials).
+
+    Read from the contract file so the sandbox cannot drift from it. The client credentials flow
+    lists only the scopes a client app may hold for itself.
+    """
+    flows = yaml.safe_load(contract.read_text(encoding="utf-8"))["components"]["securitySchemes"]["oauth2"][
+        "flows"
+    ]
+    return tuple(flows["authorizationCode"]["scopes"]), tuple(flows["clientCredentials"]["scopes"])
+
+
+ALL_SCOPES, CLIENT_SCOPES = contract_scopes()
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,13 @@ def md_escape(text: str) -> str:
 def md_lines(text: str) -> str:
     """Literal text with its line breaks kept (CommonMark hard breaks)."""
     return "\\\n".join(md_escape(line) for line in text.splitlines())
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown pipe table; cells must already be escaped (see md_escape)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 def repo_root(app: Sphinx) -> Path:

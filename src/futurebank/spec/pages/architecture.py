@@ -13,7 +13,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from futurebank.spec.c4 import Model, container_dot, context_dot, load_model
-from futurebank.spec.sphinx_ext import generator, md_escape
+from futurebank.spec.sphinx_ext import generator, md_escape, md_table
 from futurebank.spec.yaml_lines import SpecFileError
 
 logger = logging.getLogger(__name__)
@@ -73,15 +73,21 @@ def c4_elements(app: Sphinx) -> str:
     model = _model(app)
     if model is None:
         return ""
-    rows = ["| Id | Name | Kind | Technology | Trust zone | Description |", "|---|---|---|---|---|---|"]
+    rows = []
     for element in model.elements.values():
         kind = element.kind if element.kind != "system" else f"system ({element.scope})"
         zone = model.zones[element.zone].name if element.zone else ""
         rows.append(
-            f"| `{element.id}` | {_cell(element.name)} | {kind} | {_cell(element.technology)} | "
-            f"{_cell(zone)} | {_cell(element.description)} |"
+            [
+                f"`{element.id}`",
+                _cell(element.name),
+                kind,
+                _cell(element.technology),
+                _cell(zone),
+                _cell(element.description),
+            ]
         )
-    return "\n".join(rows) + "\n"
+    return md_table(["Id", "Name", "Kind", "Technology", "Trust zone", "Description"], rows)
 
 
 @generator("c4-relationships")
@@ -90,13 +96,16 @@ def c4_relationships(app: Sphinx) -> str:
     model = _model(app)
     if model is None:
         return ""
-    rows = ["| From | To | What | Technology |", "|---|---|---|---|"]
-    for rel in model.relationships:
-        rows.append(
-            f"| {_cell(model.elements[rel.source].name)} | {_cell(model.elements[rel.destination].name)} | "
-            f"{_cell(rel.description)} | {_cell(rel.technology)} |"
-        )
-    return "\n".join(rows) + "\n"
+    rows = [
+        [
+            _cell(model.elements[rel.source].name),
+            _cell(model.elements[rel.destination].name),
+            _cell(rel.description),
+            _cell(rel.technology),
+        ]
+        for rel in model.relationships
+    ]
+    return md_table(["From", "To", "What", "Technology"], rows)
 
 
 @generator("c4-zones")
@@ -105,8 +114,8 @@ def c4_zones(app: Sphinx) -> str:
     model = _model(app)
     if model is None:
         return ""
-    rows = ["| Trust zone | What it protects | Containers |", "|---|---|---|"]
+    rows = []
     for zone in model.zones.values():
         members = ", ".join(e.name for e in model.elements.values() if e.zone == zone.id)
-        rows.append(f"| {_cell(zone.name)} | {_cell(zone.description)} | {_cell(members)} |")
-    return "\n".join(rows) + "\n"
+        rows.append([_cell(zone.name), _cell(zone.description), _cell(members)])
+    return md_table(["Trust zone", "What it protects", "Containers"], rows)

@@ -13,7 +13,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from futurebank.spec.sphinx_ext import generator, repo_root
+from futurebank.spec.sphinx_ext import generator, md_table, repo_root
 
 logger = logging.getLogger(__name__)
 LATEST = Path("build") / "bench" / "latest.json"
@@ -44,8 +44,7 @@ def render_bench(figures: dict[str, Any] | None) -> str:
         ("Load average before / after (1 min)", load),
         (f"Target (≥ {targets['transfers_per_s']} transfers/s, p99 ≤ {targets['p99_ms']} ms)", verdict),
     ]
-    table = "\n".join(f"| {label} | {value} |" for label, value in rows)
-    return f"Latest run of `make bench` (from `{LATEST}`):\n\n| Figure | Value |\n|---|---|\n{table}\n"
+    return f"Latest run of `make bench` (from `{LATEST}`):\n\n" + md_table(["Figure", "Value"], rows)
 
 
 @generator("bench-latest")

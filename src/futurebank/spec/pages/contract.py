@@ -41,7 +41,7 @@ from futurebank.spec.contract import (
     exposed_entities,
     load_contract,
 )
-from futurebank.spec.sphinx_ext import generator, repo_root
+from futurebank.spec.sphinx_ext import generator, md_table, repo_root
 
 logger = logging.getLogger(__name__)
 
@@ -419,21 +419,21 @@ def _entity_refs(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 @generator("contract-rules")
 def contract_rules(app: Sphinx) -> str:
-    rows = ["| Rule | What it checks |", "|---|---|"]
-    rows += [f"| `{rule}` | {cell(text)} |" for rule, text in RULES.items()]
-    stories = ["| Story | Why it needs no API operation |", "|---|---|"]
-    stories += [f"| {{need}}`{sid}` | {cell(reason)} |" for sid, reason in STORIES_WITHOUT_API.items()]
-    every = ["| Story | How every operation serves it |", "|---|---|"]
-    every += [
-        f"| {{need}}`{sid}` | {cell(reason)} |" for sid, reason in STORIES_SERVED_BY_EVERY_OPERATION.items()
-    ]
+    rules = md_table(["Rule", "What it checks"], ([f"`{rule}`", cell(text)] for rule, text in RULES.items()))
+    without_api = md_table(
+        ["Story", "Why it needs no API operation"],
+        ([f"{{need}}`{sid}`", cell(reason)] for sid, reason in STORIES_WITHOUT_API.items()),
+    )
+    every = md_table(
+        ["Story", "How every operation serves it"],
+        ([f"{{need}}`{sid}`", cell(reason)] for sid, reason in STORIES_SERVED_BY_EVERY_OPERATION.items()),
+    )
     return (
-        "\n".join(rows)
-        + "\n\n### Stories that need no API\n\n"
-        + "\n".join(stories)
-        + "\n\n### Stories every operation serves\n\n"
-        + "\n".join(every)
-        + "\n"
+        rules
+        + "\n### Stories that need no API\n\n"
+        + without_api
+        + "\n### Stories every operation serves\n\n"
+        + every
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from futurebank.spec.sphinx_ext import generator, md_escape, repo_root
+from futurebank.spec.sphinx_ext import generator, md_escape, md_table, repo_root
 from futurebank.spec.stories import (
     VOCABULARY_GROUPS,
     Feature,
@@ -181,10 +181,9 @@ def _cell(value: Any) -> str:
 
 
 def _table(records: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    head = "| " + " | ".join(title for _, title in columns) + " |"
-    rule = "|" + "---|" * len(columns)
-    rows = ["| " + " | ".join(_cell(r.get(key)) for key, _ in columns) + " |" for r in records]
-    return "\n".join([head, rule, *rows]) + "\n"
+    return md_table(
+        [title for _, title in columns], ([_cell(r.get(key)) for key, _ in columns] for r in records)
+    )
 
 
 def render_seed(seed: Seed) -> str:

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
-.PHONY: help setup run site check lint lint-api test acceptance export chat bench lock clean
+.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat bench reset lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,10 +38,26 @@ lint: setup ## ruff and mypy
 export: site ## write needs.json, traceability.csv/.xlsx and story exports into build/export
 	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export
 
-test: ## set up everything and run every check
-	@scripts/bootstrap.sh python graphviz chromium spectral postgres
-	$(MAKE) --no-print-directory check lint acceptance site export
-	FUTUREBANK_SITE_DIR=$(SITE) .venv/bin/pytest --ignore=tests/acceptance
+STAGE := scripts/stage.sh
+
+test: ## set up everything and run every check (each stage says what it runs and how long it took)
+	@rm -f build/stages.log
+	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium spectral postgres
+	@$(STAGE) "chat drift check" $(MAKE) --no-print-directory check
+	@$(STAGE) "ruff and mypy" $(MAKE) --no-print-directory lint
+	@$(STAGE) "acceptance scenarios" $(MAKE) --no-print-directory acceptance
+	@$(STAGE) "strict site build" $(MAKE) --no-print-directory site
+	@$(STAGE) "exports" $(MAKE) --no-print-directory export
+	@$(STAGE) "pytest (all tiers)" env FUTUREBANK_SITE_DIR=$(SITE) .venv/bin/pytest --ignore=tests/acceptance
+	@$(STAGE) --summary
+
+test-fast: setup ## the edit loop: unit and integration tests on SQLite only (no PostgreSQL, no browser)
+	@rm -f build/stages.log
+	@$(STAGE) "unit + integration (SQLite)" .venv/bin/pytest tests/unit tests/integration -m "not postgres" -q
+	@$(STAGE) --summary
+
+reset: setup ## reset the sandbox's demo data (the database of `make run`; the server may keep running)
+	$(PY) -m futurebank.sandbox reset
 
 acceptance: setup ## run the Gherkin scenarios against the sandbox; writes build/acceptance/results.json
 	.venv/bin/pytest tests/acceptance -q

@@ -204,13 +204,13 @@ def service_layer_run(
     """Run ``count`` transfers through the service layer; return the rate and every statement sent."""
     from sqlalchemy import event
 
-    from futurebank.sandbox.domain.money import Money
-    from futurebank.sandbox.service_layer import handlers as h
-    from futurebank.sandbox.service_layer.services import Service
+    from futurebank.sandbox.domain.commands import CreatePayment
+    from futurebank.sandbox.service_layer.handlers import Actor
+    from futurebank.sandbox.service_layer.messagebus import MessageBus
     from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
     db = _fresh_database(url, data_dir)
-    service = Service(db)
+    bus = MessageBus(db)
     with UnitOfWork(db) as uow:
         vera = uow.customers.by_username("vera")
         gleb = uow.customers.by_username("gleb")
@@ -237,21 +237,18 @@ def service_layer_run(
     started = time.perf_counter()
     for i in range(count):
         customer, debtor, creditor_id, creditor_number = plans[i % len(plans)]
-        actor = h.Actor("demo-app", customer, str(uuid.uuid4()))
         cents = rng.randint(100, 500)
-        request = h.PaymentRequestData(
-            debtor, Money.from_minor(cents, "RUB"), creditor_id, creditor_number, "bench"
+        # The same command the HTTP route sends (createPayment), through the same bus.
+        command = CreatePayment(
+            str(uuid.uuid4()),
+            debtor,
+            f"{cents // 100}.{cents % 100:02d}",
+            "RUB",
+            creditor_id,
+            creditor_number,
+            "bench",
         )
-
-        def action(
-            uow: UnitOfWork, actor: h.Actor = actor, request: h.PaymentRequestData = request
-        ) -> tuple[int, bytes]:
-            h.create_payment(uow, actor, request, service.clock(), lambda: str(uuid.uuid4()))
-            return 201, b"{}"
-
-        service.run_idempotent(
-            ("demo-app", customer, str(uuid.uuid4())), "bench", action, lambda e: (422, b"")
-        )
+        bus.pay(command, Actor("demo-app", customer, str(uuid.uuid4())))
         recorded.append(current[:])
         current.clear()
     elapsed = time.perf_counter() - started

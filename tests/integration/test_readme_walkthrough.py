@@ -1,7 +1,7 @@
 """The README's sandbox walkthrough works exactly as written against `python -m futurebank.serve`.
 
-The block between the walkthrough markers is run with bash; only the port changes, because the test
-server takes a free port instead of 8000.
+The block between the walkthrough markers is run with bash as written; the test server takes a free port
+instead of 8000 and the script is told so through ``BASE``, as the README tells a reader to do.
 """
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ def test_walkthrough_runs_as_written(served: int) -> None:
     match = BLOCK.search((REPO / "README.md").read_text(encoding="utf-8"))
     assert match, "README.md has no walkthrough block"
     script = match["script"]
-    assert "127.0.0.1:8000" in script
+    assert "BASE=${BASE:-http://127.0.0.1:8000/api/v1}" in script  # port 8000 unless BASE says otherwise
     result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script.replace("127.0.0.1:8000", f"127.0.0.1:{served}")],
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "BASE": f"http://127.0.0.1:{served}/api/v1"},
         capture_output=True,
         text=True,
         timeout=60,

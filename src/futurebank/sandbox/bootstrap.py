@@ -7,7 +7,6 @@ import contextlib
 import logging
 import os
 import secrets
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,17 +23,13 @@ from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.observability import Metrics, configure_logging
 from futurebank.sandbox.service_layer.cursors import CursorCodec
+from futurebank.sandbox.service_layer.messagebus import Clock, MessageBus, new_uuid, utc_now
 from futurebank.sandbox.service_layer.seed import default_seed_path, seed
-from futurebank.sandbox.service_layer.services import Clock, Service, utc_now
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger("futurebank.sandbox")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 CONTRACT = REPO_ROOT / "docs" / "api" / "openapi.yaml"
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 def _secret(path: Path) -> bytes:
@@ -55,7 +50,7 @@ def open_database(settings: Settings) -> Database:
     orm.start_mappers()
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = make_database(settings.database_url)
+    db = make_database(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
     upgrade(db.engine)
     return db
 
@@ -125,15 +120,20 @@ def bootstrap(
         settings.audience,
         settings.token_ttl_s,
     )
+    bus = MessageBus(
+        db,
+        clock=clock,
+        new_id=new_id or new_uuid,
+        idempotency_wait_s=settings.idempotency_wait_s,
+        first_party_clients=settings.first_party_clients,
+    )
     return Container(
         settings=settings,
         db=db,
-        service=Service(db, clock, settings.idempotency_wait_s),
+        bus=bus,
         tokens=tokens,
         cursors=CursorCodec(_secret(settings.data_dir / "cursor-secret")),
         metrics=Metrics(),
-        new_id=new_id or new_uuid,
-        clock=clock,
         contract_path=CONTRACT if CONTRACT.exists() else None,
     )
 

@@ -9,13 +9,15 @@
 | ``SANDBOX_RATE_LIMIT_BURST`` | ``10000`` | token bucket per client app: size |
 | ``SANDBOX_MAX_BODY_BYTES`` | ``65536`` | larger bodies get 413 (the contract's 64 KiB) |
 | ``SANDBOX_IDEMPOTENCY_WAIT_S`` | ``5`` | how long a retry waits for an in-flight twin before 409 |
-| ``SANDBOX_EXECUTION`` | ``auto`` | ``inline`` (handlers on the event loop), ``threadpool``, or ``auto`` |
-
-``auto`` runs handlers inline for SQLite (one writer anyway; no thread hop) and in the thread pool
-for PostgreSQL (concurrent transactions holding row locks).
+| ``SANDBOX_EXECUTION`` | ``auto`` | ``writer`` (one database thread), ``threadpool``, or ``auto`` |
 | ``SANDBOX_SEED`` | ``1`` | seed the demo data into an empty database on start |
 | ``SANDBOX_ACCESS_LOG`` | ``1`` | one JSON log line per request |
 | ``SANDBOX_TOKEN_TTL_S`` | ``3600`` | access token lifetime |
+| ``SANDBOX_BUSY_TIMEOUT_MS`` | ``2000`` | SQLite: wait for another process's write lock, then ``503`` |
+
+``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
+loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
+holding row locks).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ DEMO_CLIENTS: dict[str, str] = {
     "demo-app": "demo-app-secret",  # the bank's own app (docs/stories/seed.yaml)
     "budget-app": "budget-app-secret",  # a third-party budgeting app (docs/stories/seed.yaml)
 }
+# The bank's own apps: they may list and revoke every consent of their customer (change C-09).
+FIRST_PARTY_CLIENTS: frozenset[str] = frozenset({"demo-app"})
 
 
 def _bool(value: str) -> bool:
@@ -48,23 +52,25 @@ class Settings:
     max_body_bytes: int = 65536
     idempotency_wait_s: float = 5.0
     execution: str = "auto"
+    busy_timeout_ms: int = 2000
     seed: bool = True
     access_log: bool = True
     clients: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_CLIENTS))
+    first_party_clients: frozenset[str] = FIRST_PARTY_CLIENTS
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'sandbox.db'}")
-        if self.execution not in ("auto", "inline", "threadpool"):
-            raise ValueError(f"SANDBOX_EXECUTION must be auto, inline or threadpool, not {self.execution!r}")
+        if self.execution not in ("auto", "writer", "threadpool"):
+            raise ValueError(f"SANDBOX_EXECUTION must be auto, writer or threadpool, not {self.execution!r}")
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
     @property
-    def inline(self) -> bool:
-        return self.execution == "inline" or (self.execution == "auto" and self.is_sqlite)
+    def single_writer(self) -> bool:
+        return self.execution == "writer" or (self.execution == "auto" and self.is_sqlite)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -82,6 +88,7 @@ class Settings:
             ("max_body_bytes", "SANDBOX_MAX_BODY_BYTES", int),
             ("idempotency_wait_s", "SANDBOX_IDEMPOTENCY_WAIT_S", float),
             ("execution", "SANDBOX_EXECUTION", str),
+            ("busy_timeout_ms", "SANDBOX_BUSY_TIMEOUT_MS", int),
             ("seed", "SANDBOX_SEED", _bool),
             ("access_log", "SANDBOX_ACCESS_LOG", _bool),
         ):

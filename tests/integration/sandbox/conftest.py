@@ -137,6 +137,7 @@ def make_container(database_url: str, tmp_path: Path) -> Iterator[Callable[..., 
 
     yield make
     for c in made:
+        c.close()
         c.db.dispose()
 
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 from sandbox_helpers import ANNA_CURRENT, ANNA_SAVINGS, assert_ledger_consistent, bearer, run_live, token_for
 
+from futurebank.sandbox.domain.commands import CreatePayment
 from futurebank.sandbox.entrypoints.deps import Container
-from futurebank.sandbox.service_layer import handlers
+from futurebank.sandbox.service_layer.handlers import Actor
 
 BODY = {
     "debtor_account_id": ANNA_CURRENT,
@@ -91,14 +92,14 @@ def test_in_flight_retry_gets_409_then_replays(
     make_container: Callable[..., Container], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     container = make_container(execution="threadpool", idempotency_wait_s=0.3)
-    real = handlers.create_payment
+    real = container.bus.handlers[CreatePayment]
     gate = threading.Event()
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         gate.wait(10)  # the first request holds its key until the test lets it go
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(handlers, "create_payment", slow)
+    monkeypatch.setitem(container.bus.handlers, CreatePayment, slow)
     with run_live(container) as server:
         base = server.base_url
         token = token_for(httpx, "anna", base=base)
@@ -159,25 +160,18 @@ def test_keys_are_forgotten_after_24_hours(container: Container) -> None:
     """The contract keeps keys for 24 hours; afterwards the same key starts a new payment."""
     from datetime import UTC, datetime, timedelta
 
-    from futurebank.sandbox.domain.money import Money
-
-    actor = handlers.Actor("demo-app", "10000000-0000-4000-8000-000000000001", "c")
-    request = handlers.PaymentRequestData(ANNA_CURRENT, Money.from_minor(100, "RUB"), ANNA_SAVINGS)
+    actor = Actor("demo-app", "10000000-0000-4000-8000-000000000001", "c")
+    command = CreatePayment("day-key", ANNA_CURRENT, "1.00", "RUB", ANNA_SAVINGS)
     clock = [datetime(2026, 11, 24, 12, tzinfo=UTC)]
-    container.service.clock = lambda: clock[0]
+    container.bus.clock = lambda: clock[0]
 
-    def pay() -> tuple[int, bytes, bool]:
-        def action(uow: Any) -> tuple[int, bytes]:
-            return 201, handlers.create_payment(uow, actor, request, clock[0], container.new_id).id.encode()
-
-        r = container.service.run_idempotent(
-            ("demo-app", actor.customer_id or "", "day-key"), "fp", action, lambda e: (422, b"")
-        )
-        return r.status, r.body, r.replayed
+    def pay() -> tuple[str, bool]:
+        outcome = container.bus.pay(command, actor)
+        return outcome.payment.id, outcome.replayed
 
     first = pay()
     clock[0] += timedelta(hours=23)
-    assert pay() == (first[0], first[1], True)
+    assert pay() == (first[0], True)
     clock[0] += timedelta(hours=2)
     later = pay()
-    assert later[2] is False and later[1] != first[1]
+    assert later[1] is False and later[0] != first[0]

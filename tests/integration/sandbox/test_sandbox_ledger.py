@@ -21,10 +21,11 @@ from sandbox_helpers import (
     total_customer_money,
 )
 
+from futurebank.sandbox.domain.commands import CreatePayment
 from futurebank.sandbox.domain.errors import DomainError, InsufficientFunds
 from futurebank.sandbox.domain.money import Money
 from futurebank.sandbox.entrypoints.deps import Container
-from futurebank.sandbox.service_layer import handlers as h
+from futurebank.sandbox.service_layer.handlers import Actor
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 ANNA_NUMBER = "40817810000000000001"
@@ -42,12 +43,17 @@ ROUTES = [
 
 def transfer(c: Container, customer: str, debtor: str, creditor_number: str, minor: int) -> str:
     """One payment through the service layer, as createPayment runs it; returns the outcome code."""
-    actor = h.Actor("demo-app", customer, str(uuid.uuid4()))
-    request = h.PaymentRequestData(
-        debtor, Money.from_minor(minor, "RUB"), creditor_account_number=creditor_number
+    actor = Actor("demo-app", customer, str(uuid.uuid4()))
+    amount = Money.from_minor(minor, "RUB").as_json()
+    command = CreatePayment(
+        str(uuid.uuid4()),
+        debtor,
+        amount["amount"],
+        amount["currency"],
+        creditor_account_number=creditor_number,
     )
     try:
-        c.service.run(lambda uow: h.create_payment(uow, actor, request, c.clock(), c.new_id))
+        c.bus.handle(command, actor)
     except DomainError as exc:
         return exc.code
     return "ACSC"

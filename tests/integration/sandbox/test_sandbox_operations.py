@@ -88,14 +88,17 @@ def test_json_access_log_carries_the_correlation_id(
 
 
 def test_unexpected_errors_are_500_problems_without_details(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: TestClient,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from futurebank.sandbox.service_layer import handlers
+    from futurebank.sandbox.domain.queries import ListCards
 
     def broken(*args: object) -> object:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(handlers, "list_cards", broken)
+    monkeypatch.setitem(container.bus.handlers, ListCards, broken)
     r = client.get(f"{API}/cards", headers=bearer(token_for(client)))
     assert (r.status_code, r.json()["code"]) == (500, "INTERNAL_ERROR")
     assert "secret internals" not in r.text and "Traceback" not in r.text

@@ -128,7 +128,7 @@ def test_settings_from_env(tmp_path: Path) -> None:
         {"SANDBOX_DATA_DIR": str(tmp_path), "SANDBOX_RATE_LIMIT_RPS": "2", "SANDBOX_SEED": "0"}
     )
     assert s.database_url == f"sqlite:///{tmp_path / 'sandbox.db'}" and s.rate_limit_rps == 2 and not s.seed
-    assert s.inline and not Settings(database_url="postgresql://x/y").inline
+    assert s.single_writer and not Settings(database_url="postgresql://x/y").single_writer
     with pytest.raises(ValueError):
         Settings(execution="turbo")
 

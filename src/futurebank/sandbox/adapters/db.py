@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -62,6 +63,15 @@ class Checkpointer:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """SQLite's busy timeout ran out because another connection (often another process) holds the
+    write lock."""
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 @dataclass

@@ -395,14 +395,27 @@ class ConsentRepository:
         self.session.add(consent)
 
     @staticmethod
-    def _visible(customer_id: str | None, client_id: str) -> Any:
+    def _visible(customer_id: str | None, client_id: str, any_client: bool) -> Any:
+        """A client app's own consents (of this customer, with a customer token); ``any_client``
+        (the bank's own app) widens a customer token to all of that customer's consents."""
         c = orm.consents.c
-        return c.customer_id == customer_id if customer_id is not None else c.client_id == client_id
+        if customer_id is None:
+            return c.client_id == client_id
+        if any_client:
+            return c.customer_id == customer_id
+        return and_(c.customer_id == customer_id, c.client_id == client_id)
 
     def visible(
-        self, customer_id: str | None, client_id: str, consent_id: str, for_update: bool = False
+        self,
+        customer_id: str | None,
+        client_id: str,
+        consent_id: str,
+        for_update: bool = False,
+        any_client: bool = False,
     ) -> Consent | None:
-        query = select(Consent).where(orm.consents.c.id == consent_id, self._visible(customer_id, client_id))
+        query = select(Consent).where(
+            orm.consents.c.id == consent_id, self._visible(customer_id, client_id, any_client)
+        )
         if for_update:
             query = query.with_for_update()
         return self.session.scalars(query).first()
@@ -411,10 +424,15 @@ class ConsentRepository:
         return self.session.get(Consent, consent_id)
 
     def page(
-        self, customer_id: str | None, client_id: str, after: tuple[datetime, str] | None, limit: int
+        self,
+        customer_id: str | None,
+        client_id: str,
+        after: tuple[datetime, str] | None,
+        limit: int,
+        any_client: bool = False,
     ) -> Sequence[Consent]:
         c = orm.consents.c
-        query = select(Consent).where(self._visible(customer_id, client_id))
+        query = select(Consent).where(self._visible(customer_id, client_id, any_client))
         if after is not None:
             at, cid = after
             query = query.where(or_(c.created_at < at, and_(c.created_at == at, c.id < cid)))
@@ -460,6 +478,8 @@ class IdempotencyRepository:
         try:
             inserted = self.session.execute(_IDEMPOTENCY_CLAIM[dialect], values).first() is not None
         except OperationalError as exc:  # lock_timeout expired: the first request is still running
+            if dialect != "postgresql":
+                raise  # SQLite: another process holds the write lock (the bus answers 503)
             raise KeyInFlight(
                 "A request with this Idempotency-Key is still being processed. Retry shortly."
             ) from exc

@@ -85,6 +85,14 @@ class KeyReused(DomainError):
     status = 422
 
 
+class DatabaseBusy(DomainError):
+    """The database stayed locked by another writer past the busy timeout: retry later."""
+
+    code = "DATABASE_BUSY"
+    status = 503
+    retry_after_s = 1
+
+
 class InvalidCursor(DomainError):
     code = "INVALID_CURSOR"
     status = 400

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from futurebank.sandbox.domain.errors import DomainError
+from futurebank.sandbox.domain.errors import DatabaseBusy, DomainError
+from futurebank.sandbox.entrypoints.constants import API_PREFIX
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.errors import domain_problem
 from futurebank.sandbox.entrypoints.middleware import (
@@ -32,8 +33,7 @@ from futurebank.sandbox.entrypoints.routers import (
     payments,
     profile,
 )
-
-API_PREFIX = "/api/v1"
+from futurebank.sandbox.service_layer.messagebus import Replayed
 
 
 def _instance(request: Request) -> str:
@@ -93,11 +93,14 @@ def build_api(c: Container) -> FastAPI:
     @app.exception_handler(DomainError)
     async def on_domain(request: Request, exc: DomainError) -> Response:
         code, detail, errors = domain_problem(exc)
-        # RFC 6750: a 401 names the scheme, also when the token's customer no longer exists.
-        headers = {"WWW-Authenticate": 'Bearer realm="futurebank", error="invalid_token"'}
-        return problem_response(
-            code, detail, _instance(request), errors, headers if code == "UNAUTHENTICATED" else None
-        )
+        headers: dict[str, str] = {}
+        if code == "UNAUTHENTICATED":  # RFC 6750: a 401 names the scheme, also for a removed customer
+            headers["WWW-Authenticate"] = 'Bearer realm="futurebank", error="invalid_token"'
+        if isinstance(exc, DatabaseBusy):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        if isinstance(exc.__cause__, Replayed):  # a refusal replayed from its Idempotency-Key
+            headers["Idempotent-Replayed"] = "true"
+        return problem_response(code, detail, _instance(request), errors, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:

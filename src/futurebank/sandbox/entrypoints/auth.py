@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from futurebank.sandbox.adapters.tokens import InvalidToken, TokenService
+from futurebank.sandbox.entrypoints.contract import OperationSecurity
 from futurebank.sandbox.entrypoints.problems import ProblemError
 from futurebank.sandbox.service_layer.handlers import Actor
 
@@ -23,13 +24,12 @@ class Principal:
         return Actor(self.client_id, self.customer_id, correlation_id)
 
 
-def authenticate(
-    request: Request, tokens: TokenService, scope: str, customer_only: bool = False
-) -> Principal:
-    """401 without a valid token; 403 INSUFFICIENT_SCOPE without the operation's scope.
+def authenticate(request: Request, tokens: TokenService, security: OperationSecurity) -> Principal:
+    """401 without a valid token; 403 INSUFFICIENT_SCOPE without the operation's scopes.
 
-    ``customer_only``: operations that only make sense for a customer (profile, payments, cards)
-    refuse a client credentials token with 403 as well; such tokens can never carry their scopes.
+    ``security.customer_only``: operations that only make sense for a customer (profile, payments,
+    cards) refuse a client credentials token with 403 as well; such tokens can never carry their
+    scopes.
     """
     header = request.headers.get("authorization")
     if not header or header[:7].lower() != "bearer " or not header[7:].strip():
@@ -46,7 +46,10 @@ def authenticate(
             "The access token is missing, invalid or expired.",
             headers={"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'},
         ) from exc
-    if scope not in claims.scopes or (customer_only and claims.customer_id is None):
+    customer_only = security.customer_only
+    missing = [s for s in security.scopes if s not in claims.scopes]
+    if missing or (customer_only and claims.customer_id is None):
+        scope = " ".join(security.scopes)
         raise ProblemError(
             "INSUFFICIENT_SCOPE",
             f"This operation needs the scope {scope}"

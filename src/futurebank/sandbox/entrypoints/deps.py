@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -13,10 +16,11 @@ from starlette.requests import Request
 from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.adapters.tokens import TokenService
 from futurebank.sandbox.config import Settings
+from futurebank.sandbox.domain.commands import CreatePayment, Message
 from futurebank.sandbox.entrypoints.observability import Metrics
 from futurebank.sandbox.service_layer.cursors import CursorCodec
-from futurebank.sandbox.service_layer.handlers import IdFactory
-from futurebank.sandbox.service_layer.services import Clock, Service
+from futurebank.sandbox.service_layer.handlers import Actor
+from futurebank.sandbox.service_layer.messagebus import MessageBus, PaymentOutcome
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
@@ -36,31 +40,49 @@ class AuthCode:
 class Container:
     settings: Settings
     db: Database
-    service: Service
+    bus: MessageBus
     tokens: TokenService
     cursors: CursorCodec
     metrics: Metrics
-    new_id: IdFactory
-    clock: Clock
     contract_path: Path | None = None
     auth_codes: dict[str, AuthCode] = field(default_factory=dict)
+    # SQLite: every database call runs on this one thread. The event loop never waits for a lock
+    # (liveness stays responsive while another process holds the file's write lock), and the one
+    # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
+    writer: ThreadPoolExecutor | None = None
 
-    async def call(self, handler: Callable[[UnitOfWork], T]) -> T:
-        """Run a handler in its own transaction.
-
-        Inline (SQLite): on the event loop itself. SQLite has one writer anyway, each transaction
-        takes well under a millisecond, and skipping the thread hop is what makes the throughput
-        target reachable on two cores. Threadpool (PostgreSQL): concurrent transactions, each
-        holding its own row locks.
-        """
-        if self.settings.inline:
-            return self.service.run(handler)
-        return await run_in_threadpool(self.service.run, handler)
+    def __post_init__(self) -> None:
+        if self.writer is None and self.settings.single_writer:
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
     async def call_sync(self, fn: Callable[[], T]) -> T:
-        if self.settings.inline:
-            return fn()
+        """Run blocking database work off the event loop."""
+        if self.writer is not None:
+            return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
         return await run_in_threadpool(fn)
+
+    async def handle(self, message: Message[T], actor: Actor) -> T:
+        """Send a command or query to the service layer."""
+        return await self.call_sync(functools.partial(self.bus.handle, message, actor))
+
+    async def pay(self, command: CreatePayment, actor: Actor) -> PaymentOutcome:
+        """A payment under its idempotency key: the outcome says whether it was replayed."""
+        return await self.call_sync(functools.partial(self.bus.pay, command, actor))
+
+    async def call(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run a function in its own unit of work (for the OAuth endpoints' own lookups)."""
+
+        def run() -> T:
+            with UnitOfWork(self.db) as uow:
+                result = fn(uow)
+                uow.commit()
+                return result
+
+        return await self.call_sync(run)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
 
 
 def container(request: Request) -> Container:

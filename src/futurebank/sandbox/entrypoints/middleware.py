@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 import uuid
@@ -18,13 +17,13 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from futurebank.sandbox.adapters.tokens import InvalidToken, TokenService
+from futurebank.sandbox.entrypoints.constants import UUID_RE
 from futurebank.sandbox.entrypoints.context import correlation_id_var
 from futurebank.sandbox.entrypoints.observability import Metrics
 from futurebank.sandbox.entrypoints.problems import ProblemError, problem_response, uri_reference
 
 access_log = logging.getLogger("futurebank.sandbox.access")
 error_log = logging.getLogger("futurebank.sandbox.errors")
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -204,7 +203,9 @@ class RateLimit:
         auth = _header(scope, b"authorization")
         if auth and auth[:7].lower() == "bearer ":
             try:
-                return "client:" + self.tokens.verify(auth[7:].strip()).client_id
+                claims = self.tokens.verify(auth[7:].strip())
+                # One bucket per (client app, customer): one customer cannot starve the app's others.
+                return f"client:{claims.client_id}:{claims.customer_id or ''}"
             except InvalidToken:
                 pass
         client: Any = scope.get("client")

@@ -38,6 +38,7 @@ CODES: dict[str, tuple[int, str]] = {
     "CARD_CLOSED": (422, "Card closed"),
     "RATE_LIMITED": (429, "Rate limited"),
     "NOT_IMPLEMENTED": (501, "Not implemented"),
+    "DATABASE_BUSY": (503, "Database busy"),
     "INTERNAL_ERROR": (500, "Internal error"),
 }
 

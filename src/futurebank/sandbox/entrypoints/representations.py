@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from futurebank.sandbox.adapters.repository import TransactionRow
 from futurebank.sandbox.domain.cards import Card
+from futurebank.sandbox.domain.commands import CreatePayment, echoed_fields
 from futurebank.sandbox.domain.consents import Consent
 from futurebank.sandbox.domain.customers import Customer
 from futurebank.sandbox.domain.ledger import Account
@@ -18,7 +19,6 @@ from futurebank.sandbox.domain.payments import Payment
 
 # Shown in Moscow time (UTC+3 all year since 2014), as in the contract's examples.
 MSK = timezone(timedelta(hours=3))
-API_PREFIX = "/api/v1"
 
 
 def ts(value: datetime) -> str:
@@ -116,8 +116,10 @@ def payment(p: Payment) -> dict[str, Any]:
     if p.creditor_name:
         out["creditor_name"] = p.creditor_name
     out["amount"] = p.amount.as_json()
-    if p.remittance_information:
-        out["remittance_information"] = p.remittance_information
+    for name in echoed_fields(CreatePayment):  # what the payer sent and the payment keeps
+        value = getattr(p, name)
+        if value:
+            out[name] = value
     out["created_at"] = ts(p.created_at)
     out["status_updated_at"] = ts(p.status_updated_at)
     return out

@@ -19,9 +19,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
+from futurebank.sandbox.entrypoints.constants import UUID_RE
 from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # RFC 3339 date-time: a full date, "T" (or "t"/space is not allowed here), time, and an offset.
 RFC3339_RE = re.compile(
     r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?"
@@ -177,92 +177,3 @@ async def read_json(request: Request, model: type[M]) -> M:
             f"The request body has {len(errors)} error{'s' if len(errors) != 1 else ''}.",
             errors,
         ) from exc
-
-
-def path_uuid(name: str, value: str) -> str:
-    if not UUID_RE.match(value):
-        raise ProblemError(
-            "VALIDATION_FAILED",
-            "The path parameter is not a valid identifier.",
-            [FieldError(f"#/path/{name}", "FORMAT", "Must be a UUID.")],
-        )
-    return value.lower()
-
-
-def _query_error(name: str, code: str, detail: str) -> ProblemError:
-    return ProblemError(
-        "VALIDATION_FAILED",
-        f"The query parameter {name} is invalid: {detail}",
-        [FieldError(f"#/query/{name}", code, detail)],
-    )
-
-
-def query_limit(request: Request, default: int = 50) -> int:
-    raw = _single(request, "limit")
-    if raw is None:
-        return default
-    if not re.fullmatch(r"[+-]?\d{1,6}", raw.strip()):
-        raise _query_error("limit", "TYPE", "Must be an integer.")
-    value = int(raw)
-    if value < 1:
-        raise _query_error("limit", "MINIMUM", "Must be at least 1.")
-    if value > 100:
-        raise _query_error("limit", "MAXIMUM", "Must be at most 100.")
-    return value
-
-
-def query_cursor(request: Request) -> str | None:
-    raw = _single(request, "cursor")
-    if raw is None:
-        return None
-    if not raw or len(raw) > 512 or not re.fullmatch(r"[A-Za-z0-9_-]+", raw):
-        raise ProblemError(
-            "INVALID_CURSOR", "The cursor is not valid for this collection. Start again without a cursor."
-        )
-    return raw
-
-
-def query_datetime(request: Request, name: str) -> datetime | None:
-    raw = _single(request, name)
-    if raw is None:
-        return None
-    try:
-        return parse_datetime(raw)
-    except ValueError:
-        raise _query_error(name, "FORMAT", "Must be an RFC 3339 date-time with an offset.") from None
-
-
-def query_enum(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:
-    raw = _single(request, name)
-    if raw is None:
-        return None
-    if raw not in allowed:
-        raise _query_error(name, "ENUM", f"Must be one of {', '.join(allowed)}.")
-    return raw
-
-
-def only_query(request: Request, *allowed: str) -> None:
-    """Refuse query parameters the operation does not define (a misspelt filter must not be
-    silently ignored and return unfiltered data)."""
-    unknown = sorted({k for k in request.query_params if k not in allowed})
-    if unknown:
-        detail = "The parameter is not defined for this operation."
-        raise ProblemError(
-            "VALIDATION_FAILED",
-            f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
-            [FieldError(f"#/query/{name}", "UNKNOWN_PARAMETER", detail) for name in unknown],
-        )
-
-
-def _single(request: Request, name: str) -> str | None:
-    values = request.query_params.getlist(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise _query_error(name, "REPEATED", "Give the parameter once.")
-    return values[0]
-
-
-def canonical(model: BaseModel) -> Any:
-    """What the request asked for, as plain JSON data (for the idempotency fingerprint)."""
-    return model.model_dump(mode="json", exclude_unset=True)

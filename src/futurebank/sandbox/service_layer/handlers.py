@@ -1,6 +1,10 @@
-"""Use-case handlers. Each runs inside an open unit of work, appends its audit record, and leaves
-committing to the caller (so the idempotency wrapper can commit the payment and its stored response
-together). Reads of personal data are audited too."""
+"""Use-case handlers, one per command or query (``domain/commands.py``, ``domain/queries.py``).
+
+Each runs inside the unit of work the message bus opened, appends its audit record, and leaves
+committing to the bus (so the idempotency record commits with the payment). Reads of personal data
+are audited too. ``HANDLERS`` maps every message type to its handler: adding an operation is a
+message class, a handler and a line there.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from futurebank.sandbox.adapters.repository import LegInfo, TransactionRow
+from futurebank.sandbox.domain import commands as cmd
+from futurebank.sandbox.domain import queries as q
 from futurebank.sandbox.domain.audit import AuditRecord
 from futurebank.sandbox.domain.cards import Card
 from futurebank.sandbox.domain.consents import Consent, ConsentStatus, Permission
 from futurebank.sandbox.domain.customers import Customer
-from futurebank.sandbox.domain.errors import ConsentRequired, NotFound, UnknownCustomer
+from futurebank.sandbox.domain.errors import (
+    ConsentRequired,
+    CurrencyMismatch,
+    DomainError,
+    NotFound,
+    UnknownCustomer,
+)
 from futurebank.sandbox.domain.ledger import (
     Account,
     AccountKind,
@@ -40,42 +52,60 @@ class Actor:
     correlation_id: str
 
 
-def _audit(  # action: the contract's operationId, so audit records and metrics share one vocabulary
-    uow: UnitOfWork,
-    actor: Actor,
-    now: datetime,
-    action: str,
-    resource_type: str,
-    resource_id: str,
-    details: dict[str, Any] | None = None,
-) -> None:
-    uow.audit.append(
-        AuditRecord(
-            at=now.isoformat(),
-            action=action,
-            client_id=actor.client_id,
-            customer_id=actor.customer_id or "",
-            resource_type=resource_type,
-            resource_id=resource_id,
-            correlation_id=actor.correlation_id,
-            outcome="ok",
-            details=details or {},
-        )
-    )
-
-
-def _customer(actor: Actor) -> str:
-    if actor.customer_id is None:  # only customer tokens reach here; kept as a guard
-        raise ConsentRequired("This operation needs a token issued for a customer.")
-    return actor.customer_id
-
-
 @dataclass(frozen=True)
 class Window:
     """The booking-time window a consent allows (None = unbounded)."""
 
     start: datetime | None
     end: datetime | None
+
+
+UNBOUNDED = Window(None, None)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the bus hands every handler: the open unit of work, the caller, the request time, the
+    id factory, the consent window (for reads that need one) and whether the caller's app is the
+    bank's own (which manages every consent of its customer, not only its own)."""
+
+    uow: UnitOfWork
+    actor: Actor
+    now: datetime
+    new_id: IdFactory
+    window: Window = UNBOUNDED
+    first_party: bool = False
+
+    def audit(
+        self, action: str, resource_type: str, resource_id: str, details: dict[str, Any] | None = None
+    ) -> None:
+        # action: the contract's operationId, so audit records and metrics share one vocabulary
+        self.uow.audit.append(
+            AuditRecord(
+                at=self.now.isoformat(),
+                action=action,
+                client_id=self.actor.client_id,
+                customer_id=self.actor.customer_id or "",
+                resource_type=resource_type,
+                resource_id=resource_id,
+                correlation_id=self.actor.correlation_id,
+                outcome="ok",
+                details=details or {},
+            )
+        )
+
+    @property
+    def customer_id(self) -> str:
+        if self.actor.customer_id is None:  # the HTTP edge refuses such tokens first; kept as a guard
+            raise ConsentRequired("This operation needs a token issued for a customer.")
+        return self.actor.customer_id
+
+
+def check_customer(uow: UnitOfWork, actor: Actor) -> None:
+    """A token whose customer no longer exists (a reset removed it) identifies nobody: 401 on every
+    operation (change C-08), never an empty list or a 500."""
+    if actor.customer_id is not None and uow.customers.get(actor.customer_id) is None:
+        raise UnknownCustomer("The access token is missing, invalid or expired.")
 
 
 def require_consent(uow: UnitOfWork, actor: Actor, permission: Permission, now: datetime) -> Window:
@@ -107,174 +137,137 @@ def require_consent(uow: UnitOfWork, actor: Actor, permission: Permission, now: 
 # --- profile -----------------------------------------------------------------------------------
 
 
-def get_profile(uow: UnitOfWork, actor: Actor, now: datetime) -> Customer:
-    customer = uow.customers.get(_customer(actor))
+def get_profile(m: q.GetMyProfile, cx: Context) -> Customer:
+    customer = cx.uow.customers.get(cx.customer_id)
     if customer is None:  # the token names a customer that a reset removed
         raise UnknownCustomer("The access token is missing, invalid or expired.")
-    _audit(uow, actor, now, "getMyProfile", "customer", customer.id)
+    cx.audit(m.operation, "customer", customer.id)
     return customer
 
 
 # --- accounts, balances, transactions ----------------------------------------------------------
 
 
-def list_accounts(uow: UnitOfWork, actor: Actor, now: datetime) -> Sequence[Account]:
-    require_consent(uow, actor, Permission.ACCOUNTS, now)
-    accounts = uow.accounts.for_customer(_customer(actor))
-    _audit(uow, actor, now, "listAccounts", "customer", _customer(actor), {"count": len(accounts)})
+def list_accounts(m: q.ListAccounts, cx: Context) -> Sequence[Account]:
+    accounts = cx.uow.accounts.for_customer(cx.customer_id)
+    cx.audit(m.operation, "customer", cx.customer_id, {"count": len(accounts)})
     return accounts
 
 
-def _owned_account(uow: UnitOfWork, actor: Actor, account_id: str) -> Account:
-    account = uow.accounts.owned(_customer(actor), account_id)
+def _owned_account(cx: Context, account_id: str) -> Account:
+    account = cx.uow.accounts.owned(cx.customer_id, account_id)
     if account is None or account.kind == AccountKind.INTERNAL:
         raise NotFound("No such account.")
     return account
 
 
-def get_account(uow: UnitOfWork, actor: Actor, account_id: str, now: datetime) -> Account:
-    require_consent(uow, actor, Permission.ACCOUNTS, now)
-    account = _owned_account(uow, actor, account_id)
-    _audit(uow, actor, now, "getAccount", "account", account.id)
+def get_account(m: q.GetAccount | q.GetAccountBalances, cx: Context) -> Account:
+    account = _owned_account(cx, m.account_id)
+    cx.audit(m.operation, "account", account.id)
     return account
 
 
-def get_balances(uow: UnitOfWork, actor: Actor, account_id: str, now: datetime) -> Account:
-    require_consent(uow, actor, Permission.BALANCES, now)
-    account = _owned_account(uow, actor, account_id)
-    _audit(uow, actor, now, "getAccountBalances", "account", account.id)
-    return account
-
-
-@dataclass(frozen=True)
-class TransactionQuery:
-    booked_from: datetime | None = None
-    booked_to: datetime | None = None  # exclusive
-    indicator: str | None = None
-    after: tuple[datetime, int] | None = None
-    limit: int = 50
-
-
-def list_transactions(
-    uow: UnitOfWork, actor: Actor, account_id: str, query: TransactionQuery, now: datetime
-) -> tuple[list[TransactionRow], bool]:
+def list_transactions(m: q.ListTransactions, cx: Context) -> tuple[list[TransactionRow], bool]:
     """One page, newest first, and whether another page follows."""
-    window = require_consent(uow, actor, Permission.TRANSACTIONS, now)
-    account = _owned_account(uow, actor, account_id)
-    lower = query.booked_from
-    if window.start is not None and (lower is None or lower < window.start):
-        lower = window.start
-    rows = uow.ledger.transactions(
+    account = _owned_account(cx, m.account_id)
+    lower = m.booked_from
+    if cx.window.start is not None and (lower is None or lower < cx.window.start):
+        lower = cx.window.start
+    rows = cx.uow.ledger.transactions(
         account.id,
         booked_from=lower,
-        booked_to=query.booked_to,
-        booked_until=window.end,
-        indicator=query.indicator,
-        after=query.after,
-        limit=query.limit + 1,
+        booked_to=m.booked_to,
+        booked_until=cx.window.end,
+        indicator=m.indicator,
+        after=m.after,
+        limit=m.limit + 1,
     )
-    _audit(
-        uow, actor, now, "listTransactions", "account", account.id, {"returned": min(len(rows), query.limit)}
-    )
-    return rows[: query.limit], len(rows) > query.limit
+    cx.audit(m.operation, "account", account.id, {"returned": min(len(rows), m.limit)})
+    return rows[: m.limit], len(rows) > m.limit
 
 
-def get_transaction(
-    uow: UnitOfWork, actor: Actor, account_id: str, transaction_id: str, now: datetime
-) -> TransactionRow:
-    window = require_consent(uow, actor, Permission.TRANSACTIONS, now)
-    account = _owned_account(uow, actor, account_id)
-    row = uow.ledger.transaction(account.id, transaction_id)
+def get_transaction(m: q.GetTransaction, cx: Context) -> TransactionRow:
+    account = _owned_account(cx, m.account_id)
+    row = cx.uow.ledger.transaction(account.id, m.transaction_id)
+    window = cx.window
     outside = row is not None and (
         (window.start is not None and row.booked_at < window.start)
         or (window.end is not None and row.booked_at > window.end)
     )
     if row is None or outside:
         raise NotFound("No such transaction.")
-    _audit(uow, actor, now, "getTransaction", "transaction", row.id)
+    cx.audit(m.operation, "transaction", row.id)
     return row
 
 
 # --- consents ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ConsentRequestData:
-    permissions: list[str]
-    expires_at: datetime | None = None
-    transactions_from: datetime | None = None
-    transactions_to: datetime | None = None
-
-
-def create_consent(
-    uow: UnitOfWork, actor: Actor, request: ConsentRequestData, now: datetime, new_id: IdFactory
-) -> Consent:
+def create_consent(m: cmd.CreateConsent, cx: Context) -> Consent:
     """With a customer token the customer is present and the consent is authorised at once; with a
     client credentials token it waits for the customer's authorisation step."""
-    by_customer = actor.customer_id is not None
+    by_customer = cx.actor.customer_id is not None
     consent = Consent(
-        id=new_id(),
-        customer_id=actor.customer_id,
-        client_id=actor.client_id,
-        permissions=[p.value for p in Permission if p.value in request.permissions],
+        id=cx.new_id(),
+        customer_id=cx.actor.customer_id,
+        client_id=cx.actor.client_id,
+        permissions=[p.value for p in Permission if p.value in m.permissions],
         status=(ConsentStatus.AUTHORISED if by_customer else ConsentStatus.AWAITING).value,
-        created_at=now,
-        status_updated_at=now,
-        expires_at=request.expires_at,
-        transactions_from=request.transactions_from,
-        transactions_to=request.transactions_to,
+        created_at=cx.now,
+        status_updated_at=cx.now,
+        expires_at=m.expires_at,
+        transactions_from=m.transactions_from,
+        transactions_to=m.transactions_to,
     )
     consent.check_request()
-    uow.consents.add(consent)
-    _audit(uow, actor, now, "createConsent", "consent", consent.id, {"status": consent.status})
+    cx.uow.consents.add(consent)
+    cx.audit(m.operation, "consent", consent.id, {"status": consent.status})
     return consent
 
 
-def list_consents(
-    uow: UnitOfWork, actor: Actor, after: tuple[datetime, str] | None, limit: int, now: datetime
-) -> tuple[Sequence[Consent], bool]:
-    rows = uow.consents.page(actor.customer_id, actor.client_id, after, limit + 1)
-    _audit(uow, actor, now, "listConsents", "consent", "*", {"returned": min(len(rows), limit)})
-    return rows[:limit], len(rows) > limit
+def list_consents(m: q.ListConsents, cx: Context) -> tuple[Sequence[Consent], bool]:
+    rows = cx.uow.consents.page(
+        cx.actor.customer_id, cx.actor.client_id, m.after, m.limit + 1, any_client=cx.first_party
+    )
+    cx.audit(m.operation, "consent", "*", {"returned": min(len(rows), m.limit)})
+    return rows[: m.limit], len(rows) > m.limit
 
 
-def get_consent(uow: UnitOfWork, actor: Actor, consent_id: str, now: datetime) -> Consent:
-    consent = uow.consents.visible(actor.customer_id, actor.client_id, consent_id)
+def _visible_consent(cx: Context, consent_id: str, for_update: bool = False) -> Consent:
+    """A client app sees its own consents only; the bank's own app sees all of its customer's
+    (the contract's consent operations, change C-09)."""
+    consent = cx.uow.consents.visible(
+        cx.actor.customer_id, cx.actor.client_id, consent_id, for_update=for_update, any_client=cx.first_party
+    )
     if consent is None:
         raise NotFound("No such consent.")
-    _audit(uow, actor, now, "getConsent", "consent", consent.id)
     return consent
 
 
-def revoke_consent(uow: UnitOfWork, actor: Actor, consent_id: str, now: datetime) -> Consent:
-    consent = uow.consents.visible(actor.customer_id, actor.client_id, consent_id, for_update=True)
-    if consent is None:
-        raise NotFound("No such consent.")
-    consent.revoke(now)
-    _audit(uow, actor, now, "revokeConsent", "consent", consent.id)
+def get_consent(m: q.GetConsent, cx: Context) -> Consent:
+    consent = _visible_consent(cx, m.consent_id)
+    cx.audit(m.operation, "consent", consent.id)
     return consent
 
 
-def authorise_consent(uow: UnitOfWork, actor: Actor, consent_id: str, now: datetime) -> Consent:
+def revoke_consent(m: cmd.RevokeConsent, cx: Context) -> Consent:
+    consent = _visible_consent(cx, m.consent_id, for_update=True)
+    consent.revoke(cx.now)
+    cx.audit(m.operation, "consent", consent.id)
+    return consent
+
+
+def authorise_consent(m: cmd.AuthoriseConsent, cx: Context) -> Consent:
     """The customer's authorisation step for a consent a client app created (dev token grant)."""
-    consent = uow.consents.get(consent_id)
-    if consent is None or consent.client_id != actor.client_id:
+    consent = cx.uow.consents.get(m.consent_id)
+    if consent is None or consent.client_id != cx.actor.client_id:
         raise NotFound("No such consent.")
-    consent.authorise(_customer(actor), now)
-    _audit(uow, actor, now, "authoriseConsent", "consent", consent.id)
+    consent.authorise(cx.customer_id, cx.now)
+    cx.audit(m.operation, "consent", consent.id)
     return consent
 
 
 # --- payments ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PaymentRequestData:
-    debtor_account_id: str
-    amount: Money
-    creditor_account_id: str | None = None
-    creditor_account_number: str | None = None
-    remittance_information: str | None = None
 
 
 def masked_name(full_name: str) -> str:
@@ -286,37 +279,43 @@ def masked_name(full_name: str) -> str:
     return f"{parts[0]} {parts[-1][0]}."
 
 
-def create_payment(
-    uow: UnitOfWork, actor: Actor, request: PaymentRequestData, now: datetime, new_id: IdFactory
-) -> Payment:
+def parse_amount(m: cmd.CreatePayment) -> Money:
+    try:
+        return Money.parse(m.amount, m.currency)
+    except DomainError as exc:  # e.g. an unknown currency code: the accounts' currency differs
+        raise CurrencyMismatch(
+            f"The amount is in {m.currency}, which no account of this bank holds."
+        ) from exc
+
+
+def create_payment(m: cmd.CreatePayment, cx: Context) -> Payment:
     """Transfer within the bank: both legs, the payment and the audit record in one transaction.
 
     Every check runs before anything is written, so a refusal leaves no trace but its response."""
-    customer_id = _customer(actor)
-    by_number = request.creditor_account_id is None
+    uow, new_id, now = cx.uow, cx.new_id, cx.now
+    customer_id = cx.customer_id
+    amount = parse_amount(m)
+    by_number = m.creditor_account_id is None
     rows = uow.accounts.lock_for_transfer(
-        request.debtor_account_id, request.creditor_account_id, request.creditor_account_number
+        m.debtor_account_id, m.creditor_account_id, m.creditor_account_number
     )
-    debtor = next(
-        (a for a, _ in rows if a.id == request.debtor_account_id and a.customer_id == customer_id), None
-    )
+    debtor = next((a for a, _ in rows if a.id == m.debtor_account_id and a.customer_id == customer_id), None)
     if debtor is None or debtor.kind == AccountKind.INTERNAL:
+        check_customer(uow, cx.actor)  # a removed customer's token is 401, not 404
         raise NotFound("No such debtor account.", "/debtor_account_id")
     payer_name = next(name for a, name in rows if a.id == debtor.id) or ""
     if by_number:
-        found = [(a, n) for a, n in rows if a.number == request.creditor_account_number]
+        found = [(a, n) for a, n in rows if a.number == m.creditor_account_number]
         if not found or found[0][0].kind == AccountKind.INTERNAL or found[0][0].customer_id is None:
             raise NotFound("No account of this bank has that number.", "/creditor_account_number")
     else:
-        found = [
-            (a, n) for a, n in rows if a.id == request.creditor_account_id and a.customer_id == customer_id
-        ]
+        found = [(a, n) for a, n in rows if a.id == m.creditor_account_id and a.customer_id == customer_id]
         if not found:
             raise NotFound("No such creditor account among your accounts.", "/creditor_account_id")
     creditor, payee_full_name = found[0]
     if creditor.id == debtor.id:
         creditor = debtor  # one object, so SAME_ACCOUNT is reported by the domain rule below
-    legs = transfer_legs(debtor, creditor, request.amount)
+    legs = transfer_legs(debtor, creditor, amount)
     own = creditor.customer_id == customer_id
     payee_name = None if own else masked_name(payee_full_name or "")
     payment_id = new_id()
@@ -326,26 +325,26 @@ def create_payment(
         status=EntryStatus.BOOKED,
         booked_at=now,
         legs=legs,
-        description=request.remittance_information or "",
+        description=m.remittance_information or "",
         payment_id=payment_id,
     )
     post(entry, {debtor.id: debtor, creditor.id: creditor})  # raises InsufficientFunds, writes nothing
     payment = Payment(
         id=payment_id,
         customer_id=customer_id,
-        client_id=actor.client_id,
+        client_id=cx.actor.client_id,
         debtor_account_id=debtor.id,
         creditor_account_id=creditor.id,
         creditor_account_number=creditor.number,
         creditor_name=payee_name,
         to_own_account=own,
-        amount_minor=request.amount.minor,
-        currency=request.amount.currency,
+        amount_minor=amount.minor,
+        currency=amount.currency,
         status=PaymentStatus.RECEIVED.value,
-        remittance_information=request.remittance_information,
         end_to_end_id=payment_id.replace("-", "")[:35],
         created_at=now,
         status_updated_at=now,
+        **{name: getattr(m, name) for name in cmd.echoed_fields(cmd.CreatePayment)},
     )
     payment.settle(entry.id, now)
     # Writes start here; every check above has passed.
@@ -359,55 +358,77 @@ def create_payment(
     )
     uow.accounts.save_balances([debtor, creditor])
     uow.payments.add(payment)
-    _audit(
-        uow,
-        actor,
-        now,
-        "createPayment",
+    cx.audit(
+        m.operation,
         "payment",
         payment.id,
-        {"amount": request.amount.as_json(), "status": payment.status, "own": own},
+        {"amount": amount.as_json(), "status": payment.status, "own": own},
     )
     return payment
 
 
-def list_payments(
-    uow: UnitOfWork, actor: Actor, after: tuple[datetime, str] | None, limit: int, now: datetime
-) -> tuple[Sequence[Payment], bool]:
-    rows = uow.payments.for_customer(_customer(actor), after, limit + 1)
-    _audit(uow, actor, now, "listPayments", "customer", _customer(actor), {"returned": min(len(rows), limit)})
-    return rows[:limit], len(rows) > limit
+def list_payments(m: q.ListPayments, cx: Context) -> tuple[Sequence[Payment], bool]:
+    rows = cx.uow.payments.for_customer(cx.customer_id, m.after, m.limit + 1)
+    cx.audit(m.operation, "customer", cx.customer_id, {"returned": min(len(rows), m.limit)})
+    return rows[: m.limit], len(rows) > m.limit
 
 
-def get_payment(uow: UnitOfWork, actor: Actor, payment_id: str, now: datetime) -> Payment:
-    payment = uow.payments.owned(_customer(actor), payment_id)
+def get_payment(m: q.GetPayment, cx: Context) -> Payment:
+    payment = cx.uow.payments.owned(cx.customer_id, m.payment_id)
     if payment is None:
         raise NotFound("No such payment.")
-    _audit(uow, actor, now, "getPayment", "payment", payment.id)
+    cx.audit(m.operation, "payment", payment.id)
     return payment
 
 
 # --- cards -------------------------------------------------------------------------------------
 
 
-def list_cards(uow: UnitOfWork, actor: Actor, now: datetime) -> Sequence[Card]:
-    cards = uow.cards.for_customer(_customer(actor))
-    _audit(uow, actor, now, "listCards", "customer", _customer(actor), {"count": len(cards)})
+def list_cards(m: q.ListCards, cx: Context) -> Sequence[Card]:
+    cards = cx.uow.cards.for_customer(cx.customer_id)
+    cx.audit(m.operation, "customer", cx.customer_id, {"count": len(cards)})
     return cards
 
 
-def get_card(uow: UnitOfWork, actor: Actor, card_id: str, now: datetime) -> Card:
-    card = uow.cards.owned(_customer(actor), card_id)
+def _owned_card(cx: Context, card_id: str, for_update: bool = False) -> Card:
+    card = cx.uow.cards.owned(cx.customer_id, card_id, for_update=for_update)
     if card is None:
         raise NotFound("No such card.")
-    _audit(uow, actor, now, "getCard", "card", card.id)
     return card
 
 
-def update_card_controls(uow: UnitOfWork, actor: Actor, card_id: str, locked: bool, now: datetime) -> Card:
-    card = uow.cards.owned(_customer(actor), card_id, for_update=True)
-    if card is None:
-        raise NotFound("No such card.")
-    changed = card.set_locked(locked, now)
-    _audit(uow, actor, now, "updateCardControls", "card", card.id, {"locked": locked, "changed": changed})
+def get_card(m: q.GetCard, cx: Context) -> Card:
+    card = _owned_card(cx, m.card_id)
+    cx.audit(m.operation, "card", card.id)
     return card
+
+
+def update_card_controls(m: cmd.UpdateCardControls, cx: Context) -> Card:
+    card = _owned_card(cx, m.card_id, for_update=True)
+    changed = card.set_locked(m.locked, cx.now)
+    cx.audit(m.operation, "card", card.id, {"locked": m.locked, "changed": changed})
+    return card
+
+
+Handler = Callable[[Any, Context], Any]
+
+# Every message type and its handler: the bus dispatches through this table.
+HANDLERS: dict[type[Any], Handler] = {
+    q.GetMyProfile: get_profile,
+    q.ListAccounts: list_accounts,
+    q.GetAccount: get_account,
+    q.GetAccountBalances: get_account,
+    q.ListTransactions: list_transactions,
+    q.GetTransaction: get_transaction,
+    cmd.CreateConsent: create_consent,
+    q.ListConsents: list_consents,
+    q.GetConsent: get_consent,
+    cmd.RevokeConsent: revoke_consent,
+    cmd.AuthoriseConsent: authorise_consent,
+    cmd.CreatePayment: create_payment,
+    q.ListPayments: list_payments,
+    q.GetPayment: get_payment,
+    q.ListCards: list_cards,
+    q.GetCard: get_card,
+    cmd.UpdateCardControls: update_card_controls,
+}

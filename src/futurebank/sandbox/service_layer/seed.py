@@ -5,8 +5,9 @@
    Loading checks that each account's balances come out as the file states.
 2. Generated history (``history=True``): two more demo customers, ``vera`` and ``gleb``, with six
    months of realistic ruble card spending (merchants and ISO 18245 MCCs), twice-monthly salaries and
-   transfers between them, from a fixed random seed so every reset gives the same data. They leave
-   the seed contract's customers untouched.
+   transfers between them, from a fixed random seed so every reset gives the same data. Each holds
+   an authorised consent for ``demo-app`` (accounts, balances, transactions; as the sandbox README
+   says), so their data can be read at once. They leave the seed contract's customers untouched.
 
 Every amount that leaves or enters a customer account has its other leg on one of the bank's
 internal accounts (card settlement, payroll clearing, cash), so the ledger balances from the start.
@@ -27,7 +28,7 @@ import yaml
 from futurebank.sandbox.adapters.repository import LegInfo
 from futurebank.sandbox.domain.audit import AuditRecord
 from futurebank.sandbox.domain.cards import Card
-from futurebank.sandbox.domain.consents import Consent
+from futurebank.sandbox.domain.consents import Consent, ConsentStatus, Permission
 from futurebank.sandbox.domain.customers import Customer
 from futurebank.sandbox.domain.ledger import (
     Account,
@@ -294,6 +295,7 @@ def seed(uow: UnitOfWork, path: Path | None = None, history: bool = True) -> dic
             ledger, internal, as_of
         )
         customers.update({c.username: c for c in extra_customers})
+        consent_rows.extend(history_consents(extra_customers, as_of))
         accounts_by_alias.update({a.id: a for a in extra_accounts})
         card_rows.extend(extra_cards)
         payment_rows.extend(extra_payments)
@@ -379,6 +381,24 @@ PERSONAS = (
     Persona("vera", "Vera Sokolova", date(1996, 2, 11), "Romashka LLC", 96000, 2.6),
     Persona("gleb", "Gleb Morozov", date(1979, 10, 30), "Sever Logistics JSC", 142000, 2.0),
 )
+
+
+def history_consents(customers: list[Customer], as_of: datetime) -> list[Consent]:
+    """The demo app's consent for each generated customer: authorised, no expiry (like the seed
+    contract's authorised consents, so the demo data does not age with the calendar)."""
+    granted = as_of - timedelta(days=183)
+    return [
+        Consent(
+            id=stable_id("consent", c.username, "demo-app"),
+            customer_id=c.id,
+            client_id="demo-app",
+            permissions=[p.value for p in Permission],
+            status=ConsentStatus.AUTHORISED.value,
+            created_at=granted,
+            status_updated_at=granted,
+        )
+        for c in customers
+    ]
 
 
 def generate_history(

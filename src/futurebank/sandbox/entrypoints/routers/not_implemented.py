@@ -5,35 +5,34 @@ them; the conformance test prints it."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter
-from starlette.requests import Request
 from starlette.responses import Response
 
-from futurebank.sandbox.entrypoints.auth import authenticate
-from futurebank.sandbox.entrypoints.deps import container
 from futurebank.sandbox.entrypoints.problems import ProblemError
-from futurebank.sandbox.entrypoints.validation import only_query
+from futurebank.sandbox.entrypoints.toolkit import Call, NoQuery, QueryModel, call_with
 
-# (operationId, method, path under /api/v1, scope)
-NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("startConversation", "POST", "/assistant/conversations", "assistant"),
-    ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", "assistant"),
-    ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", "assistant"),
-    ("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint", "sustainability:read"),
-    ("listGreenProducts", "GET", "/green-products", "sustainability:read"),
+
+class CarbonFootprintQuery(QueryModel):
+    period_from: str | None = None
+    period_to: str | None = None
+
+
+# (operationId, method, path under /api/v1, the query parameters it defines)
+NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, type[QueryModel]], ...] = (
+    ("startConversation", "POST", "/assistant/conversations", NoQuery),
+    ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", NoQuery),
+    ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", NoQuery),
+    ("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint", CarbonFootprintQuery),
+    ("listGreenProducts", "GET", "/green-products", NoQuery),
 )
-
-# Query parameters each operation defines; any other one is refused first (guideline API-016).
-_QUERY: dict[str, tuple[str, ...]] = {"getCarbonFootprint": ("period_from", "period_to")}
 
 router = APIRouter()
 
 
-def _endpoint(operation_id: str, scope: str) -> Callable[[Request], Awaitable[Response]]:
-    async def endpoint(request: Request) -> Response:
-        authenticate(request, container(request).tokens, scope)
-        only_query(request, *_QUERY.get(operation_id, ()))
+def _endpoint(operation_id: str, query: type[QueryModel]) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(call: Call[Any] = call_with(query)) -> Response:  # noqa: B008 - FastAPI idiom
         raise ProblemError(
             "NOT_IMPLEMENTED",
             "The reference sandbox does not implement the assistant and sustainability operations.",
@@ -43,5 +42,5 @@ def _endpoint(operation_id: str, scope: str) -> Callable[[Request], Awaitable[Re
     return endpoint
 
 
-for _op, _method, _path, _scope in NOT_IMPLEMENTED_OPERATIONS:
-    router.add_api_route(_path, _endpoint(_op, _scope), methods=[_method], operation_id=_op)
+for _op, _method, _path, _query in NOT_IMPLEMENTED_OPERATIONS:
+    router.add_api_route(_path, _endpoint(_op, _query), methods=[_method], operation_id=_op)

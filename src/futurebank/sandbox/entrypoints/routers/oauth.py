@@ -21,14 +21,15 @@ import html
 import secrets
 import time
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from futurebank.sandbox.domain.commands import AuthoriseConsent
 from futurebank.sandbox.domain.errors import DomainError
 from futurebank.sandbox.entrypoints.deps import AuthCode, Container, container, correlation_id
 from futurebank.sandbox.service_layer import handlers as h
@@ -167,9 +168,8 @@ async def _authorise_consent(
     c: Container, request: Request, client_id: str, customer_id: str, consent_id: str
 ) -> None:
     actor = h.Actor(client_id, customer_id, correlation_id(request))
-    now = c.clock()
     try:
-        await c.call(lambda uow: h.authorise_consent(uow, actor, consent_id.lower(), now))
+        await c.handle(AuthoriseConsent(consent_id.lower()), actor)
     except DomainError as exc:
         raise OAuthError("invalid_grant", f"consent {consent_id}: {exc.detail}") from exc
 
@@ -240,8 +240,7 @@ def list_demo_customers(uow: UnitOfWork) -> list[tuple[str, str]]:
 
 
 @router.post("/oauth/authorize", name="oauthApprove", include_in_schema=False)
-async def authorize_approve(request: Request) -> Response:
-    c = container(request)
+async def authorize_approve(request: Request, c: Annotated[Container, Depends(container)]) -> Response:
     try:
         form = await _form(request)
         client_id = form.get("client_id", "")

@@ -9,7 +9,9 @@ import pytest
 from fastapi.routing import APIRoute
 from sandbox_contract import operations
 
-from futurebank.sandbox.entrypoints.app import API_PREFIX, build_api
+from futurebank.sandbox.entrypoints.app import build_api
+from futurebank.sandbox.entrypoints.constants import API_PREFIX
+from futurebank.sandbox.entrypoints.contract import SECURITY
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.routers.not_implemented import NOT_IMPLEMENTED_OPERATIONS
 
@@ -45,8 +47,8 @@ def routes(
 def test_every_contract_operation_is_routed(routes: dict[tuple[str, str], APIRoute]) -> None:
     not_implemented = {op for op, *_ in NOT_IMPLEMENTED_OPERATIONS}
     print("\nOperations answered with 501 NOT_IMPLEMENTED (entrypoints/routers/not_implemented.py):")
-    for op, method, path, scope in NOT_IMPLEMENTED_OPERATIONS:
-        print(f"  {op:22s} {method:6s} {API_PREFIX}{path}  (scope {scope})")
+    for op, method, path, _query in NOT_IMPLEMENTED_OPERATIONS:
+        print(f"  {op:22s} {method:6s} {API_PREFIX}{path}  (scopes {' '.join(SECURITY[op].scopes)})")
     missing = []
     for op in operations():
         route = routes.get((op.method, API_PREFIX + op.path))

@@ -147,3 +147,32 @@ def test_seed_refuses_an_inconsistent_file(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(SeedError, match="booked"):
         seed(None, bad, history=False)  # type: ignore[arg-type]  # fails before touching the unit of work
+
+
+def test_operation_scopes_come_from_the_contracts_security_entries() -> None:
+    """Routes never type a scope: each operation's comes from its `security` entry (issue 7, item 1)."""
+    from futurebank.sandbox.entrypoints.contract import SECURITY, load_security
+
+    contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    ops = [op for item in contract["paths"].values() for op in item.values() if "operationId" in op]
+    assert set(SECURITY) == {op["operationId"] for op in ops}
+    for op in ops:
+        assert SECURITY[op["operationId"]].scopes == tuple(op["security"][0]["oauth2"])
+    assert SECURITY["createPayment"].customer_only and not SECURITY["listAccounts"].customer_only
+    assert load_security(CONTRACT) == SECURITY
+
+
+def test_payment_fingerprint_follows_the_command_fields() -> None:
+    """The idempotency fingerprint is built from the command's fields: any field change changes it,
+    the key does not."""
+    from futurebank.sandbox.domain.commands import CreatePayment
+    from futurebank.sandbox.service_layer.messagebus import payment_fingerprint
+
+    base = CreatePayment("k1", "a", "1.00", "RUB", creditor_account_id="b")
+    assert payment_fingerprint(base) == payment_fingerprint(CreatePayment("k2", "a", "1.00", "RUB", "b"))
+    for changed in (
+        CreatePayment("k1", "a", "1.01", "RUB", creditor_account_id="b"),
+        CreatePayment("k1", "a", "1.00", "RUB", creditor_account_id="b", remittance_information="x"),
+        CreatePayment("k1", "a", "1.00", "RUB", creditor_account_number="b"),
+    ):
+        assert payment_fingerprint(changed) != payment_fingerprint(base)

@@ -71,6 +71,7 @@ ERROR_CODES: dict[str, int] = {
     "RATE_LIMITED": 429,
     "INTERNAL_ERROR": 500,
     "NOT_IMPLEMENTED": 501,
+    "DATABASE_BUSY": 503,
 }
 PROBLEM_TYPE_BASE = "https://futurebank.example/problems/"
 SCOPES = [

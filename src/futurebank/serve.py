@@ -111,12 +111,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
     from futurebank.sandbox.entrypoints.observability import configure_logging
 
     configure_logging()
     app = build_app(site, args.host, args.port)
     print(banner(args.host, args.port), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HTTP_PROTOCOL)
     return 0
 
 

@@ -4,14 +4,29 @@ messages in words, and a raw non-ASCII request target."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sandbox_helpers import ANNA_CURRENT, ANNA_SAVINGS, BORIS_CURRENT, DEMO_GRANT, bearer, token_for
+from sandbox_helpers import (
+    ANNA_CURRENT,
+    ANNA_SAVINGS,
+    BORIS_CURRENT,
+    DEMO_GRANT,
+    bearer,
+    free_port,
+    token_for,
+)
 from starlette.testclient import TestClient
 
 from futurebank.sandbox.entrypoints.app import create_app
@@ -172,3 +187,85 @@ def test_no_body_error_quotes_a_regular_expression(client: TestClient) -> None:
         problem = _post_raw(client, token, json.dumps(body, ensure_ascii=False))
         assert problem["code"] == "VALIDATION_FAILED", problem
         assert not REGEX_HINTS.search(json.dumps(problem, ensure_ascii=False)), problem
+
+
+def _raw_exchange(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (no client library would send a raw non-ASCII target)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@contextlib.contextmanager
+def _sandbox_process(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """``python -m futurebank.sandbox serve`` on a free port: the server as operators start it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SANDBOX_DATA_DIR": str(tmp_path / "data"),
+        "SANDBOX_SEED": "0",
+        "SANDBOX_ACCESS_LOG": "0",
+    }
+    env.pop("SANDBOX_ISSUER", None)
+    command = [sys.executable, "-m", "futurebank.sandbox", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    stderr = process.stderr.read().decode() if process.stderr else ""
+                    pytest.fail(f"the sandbox did not start: {stderr[-2000:]}", pytrace=False)
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+UNPARSEABLE = [
+    (b"GET /api/v1/accounts/\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", "/api/v1/accounts/%C3%A9", "ASCII"),
+    (b"GET /api/v1/accounts?q=\xd0\xb9 HTTP/1.1\r\nHost: x\r\n\r\n", "/api/v1/accounts?q=%D0%B9", "ASCII"),
+    (b"GET /api/v1/accounts HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", "/api/v1/accounts", "HTTP/1.1"),
+]
+
+
+def test_an_unparseable_request_gets_a_problem_not_plain_text(database_url: str, tmp_path: Path) -> None:
+    with _sandbox_process(database_url, tmp_path) as base_url:
+        for request_bytes, instance, words in UNPARSEABLE:
+            status, headers, body = _raw_exchange(base_url, request_bytes)
+            assert status == 400, request_bytes
+            assert headers["content-type"] == "application/problem+json", (request_bytes, body)
+            problem = json.loads(body)
+            assert problem["code"] == "VALIDATION_FAILED" and problem["status"] == 400
+            assert problem["instance"] == instance and words in problem["detail"], problem
+            assert problem["correlation_id"] == headers["x-correlation-id"]
+            assert headers["x-content-type-options"] == "nosniff"
+        # a good request still gets its answer
+        ok, _, _ = _raw_exchange(base_url, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert ok == 200
+
+
+def test_make_run_serves_with_the_problem_protocol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from futurebank import serve
+    from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<!doctype html><title>spec</title>", encoding="utf-8")
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(serve, "build_app", lambda *args: object())
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: started.update(kwargs))
+    assert serve.main(["--site", str(site), "--port", str(free_port())]) == 0
+    assert started["http"] is HTTP_PROTOCOL

@@ -9,6 +9,11 @@
 
 Sandbox configuration comes from the environment (``futurebank.sandbox.config``); its data lives
 in ``build/sandbox`` unless ``SANDBOX_DATA_DIR`` or ``DATABASE_URL`` say otherwise.
+
+Files and folders whose name starts with a dot (Sphinx's ``.doctrees/`` and ``.buildinfo``: pickles
+holding absolute build paths) are not published: they answer 404. Every response carries security
+headers (``futurebank.sandbox.entrypoints.security_headers``); the site's policy allows its own files
+and its inline scripts by hash only.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import sys
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -42,6 +49,26 @@ class Dispatcher:
             await self.site(scope, receive, send)
 
 
+class PublicFiles(StaticFiles):
+    """StaticFiles that never serves a hidden file or anything inside a hidden folder."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if any(part.startswith(".") and part not in (".", "..") for part in Path(path).parts):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
+def site_app(site: Path) -> ASGIApp:
+    """The static spec site with its security headers."""
+    from futurebank.sandbox.entrypoints.security_headers import SecurityHeaders, site_policy
+
+    # StaticFiles raises HTTPException for a missing file; inside a Starlette app that becomes a
+    # plain 404 page instead of an error escaping to the server.
+    static = Starlette(routes=[Mount("/", app=PublicFiles(directory=site, html=True))])
+    policy = site_policy(site)
+    return SecurityHeaders(static, html_policy=policy, data_policy=policy)
+
+
 def build_app(site: Path, host: str = "127.0.0.1", port: int = 8000) -> ASGIApp:
     from futurebank.sandbox.bootstrap import bootstrap
     from futurebank.sandbox.config import Settings
@@ -49,10 +76,7 @@ def build_app(site: Path, host: str = "127.0.0.1", port: int = 8000) -> ASGIApp:
 
     issuer = os.environ.get("SANDBOX_ISSUER") or f"http://{host}:{port}/api/v1"
     sandbox = create_app(bootstrap(Settings.from_env(issuer=issuer)))
-    # StaticFiles raises HTTPException for a missing file; inside a Starlette app that becomes a
-    # plain 404 page instead of an error escaping to the server.
-    static = Starlette(routes=[Mount("/", app=StaticFiles(directory=site, html=True))])
-    return Dispatcher(sandbox, static)
+    return Dispatcher(sandbox, site_app(site))
 
 
 def banner(host: str, port: int) -> str:
@@ -87,12 +111,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
     from futurebank.sandbox.entrypoints.observability import configure_logging
 
     configure_logging()
     app = build_app(site, args.host, args.port)
     print(banner(args.host, args.port), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HTTP_PROTOCOL)
     return 0
 
 

@@ -3,23 +3,27 @@ the message on the chat page, and on to a spec item that resolves it. Nothing ma
 
 Debian's Chromium (``/usr/bin/chromium``) is driven through Playwright's Python client; Playwright's
 own browser download is never used, so the test runs offline. The built site is served from 127.0.0.1
-on a free port, and every request to any other host is refused and recorded.
+on a free port by the same application as ``make run`` (``futurebank.serve.site_app``: its security
+headers and Content-Security-Policy included), and every request to any other host is refused and
+recorded, as is every Content-Security-Policy violation.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+import uvicorn
+
+from futurebank import serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Route
@@ -39,24 +43,25 @@ CHROMIUM_ARGS = [
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the test output clean: one line per request is noise here."""
-
-
 @pytest.fixture(scope="session")
 def site_url(site_dir: Path) -> Iterator[str]:
     """Base URL of the built site served from 127.0.0.1 on a free port (never 8000)."""
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    config = uvicorn.Config(
+        serve.site_app(site_dir), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="site-server", daemon=True)
     thread.start()
+    deadline = time.monotonic() + 30
+    while not (server.started and server.servers):
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the site server did not start", pytrace=False)
+        time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/"
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @dataclass
@@ -66,6 +71,7 @@ class BrowserPage:
     page: Page
     blocked: list[str] = field(default_factory=list)
     script_errors: list[str] = field(default_factory=list)
+    policy_violations: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -97,6 +103,11 @@ def browser_page(site_url: str) -> Iterator[BrowserPage]:
 
         context.route("**/*", only_loopback)
         page.on("pageerror", lambda error: state.script_errors.append(str(error)))
+        # Chromium reports a Content-Security-Policy violation on the console; nothing is thrown.
+        page.on(
+            "console",
+            lambda m: state.policy_violations.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         try:
             yield state
         finally:
@@ -179,15 +190,36 @@ def test_front_page_search_message_and_resolving_item(
     # nothing left the machine, and no script failed on the way
     assert browser_page.blocked == [], f"requests to other hosts: {browser_page.blocked}"
     assert browser_page.script_errors == [], f"script errors: {browser_page.script_errors}"
+    assert browser_page.policy_violations == [], f"CSP violations: {browser_page.policy_violations}"
+
+
+def test_the_site_policy_refuses_an_injected_inline_script(site_url: str, browser_page: BrowserPage) -> None:
+    """The guard above works: the site's own inline scripts run, a foreign one is refused and reported."""
+    page = browser_page.page
+    page.goto(site_url + "index.html")
+    # Furo's inline theme script (allowed by its hash) ran
+    assert page.evaluate("() => document.body.dataset.theme") in ("auto", "light", "dark")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';"
+        " document.head.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.injected") is None
+    page.wait_for_timeout(200)  # the console message arrives asynchronously
+    assert any("inline script" in v for v in browser_page.policy_violations), browser_page.policy_violations
 
 
 def test_requests_to_other_hosts_are_blocked_and_recorded(site_url: str, browser_page: BrowserPage) -> None:
-    """The guard of the test above works: a page that tries to reach another host is caught."""
+    """The guard of the test above works: a page that tries to reach another host is caught. A script
+    from another host is already refused by the site's policy, before any request; a navigation is not
+    subject to it and reaches the guard."""
     page = browser_page.page
     page.goto(site_url + "index.html")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.src = 'https://cdn.example.com/x.js';"
+        " document.head.appendChild(s); }"
+    )
+    page.wait_for_timeout(200)  # the console message arrives asynchronously
+    assert any("cdn.example.com/x.js" in v for v in browser_page.policy_violations), browser_page
     with page.expect_event("requestfailed", lambda request: "cdn.example.com" in request.url):
-        page.evaluate(
-            "() => { const s = document.createElement('script'); s.src = 'https://cdn.example.com/x.js';"
-            " document.head.appendChild(s); }"
-        )
-    assert browser_page.blocked == ["https://cdn.example.com/x.js"]
+        page.evaluate("() => { window.location.href = 'https://cdn.example.com/page.html'; }")
+    assert browser_page.blocked == ["https://cdn.example.com/page.html"]

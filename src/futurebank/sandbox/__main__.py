@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from futurebank.sandbox.config import Settings
@@ -36,11 +37,18 @@ def main(argv: list[str] | None = None) -> int:
         import uvicorn
 
         from futurebank.sandbox.entrypoints.app import create_app
+        from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
         from futurebank.sandbox.entrypoints.observability import configure_logging
 
+        if not os.environ.get("SANDBOX_ISSUER"):  # the origin it is served on (the console names it)
+            settings = Settings.from_env(issuer=f"http://{args.host}:{args.port}/api/v1")
         configure_logging()
         uvicorn.run(
-            create_app(bootstrap.bootstrap(settings)), host=args.host, port=args.port, log_level="warning"
+            create_app(bootstrap.bootstrap(settings)),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            http=HTTP_PROTOCOL,
         )
         return 0
     db = bootstrap.open_database(settings)

@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
 import yaml
-from sandbox_helpers import bearer, token_for
+from sandbox_helpers import bearer, free_port, token_for
 from starlette.testclient import TestClient
 
 from futurebank import serve
@@ -31,15 +32,21 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(site: Path, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def app(site: Path, port: int, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> object:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SANDBOX_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SANDBOX_SEED", "0")
     monkeypatch.setenv("SANDBOX_ACCESS_LOG", "0")
-    return serve.build_app(site, "127.0.0.1", 8123)
+    monkeypatch.delenv("SANDBOX_ISSUER", raising=False)
+    return serve.build_app(site, "127.0.0.1", port)
 
 
-def test_site_api_console_and_ops_share_one_server(app: object) -> None:
+def test_site_api_console_and_ops_share_one_server(app: object, port: int) -> None:
     with TestClient(app) as client:  # type: ignore[arg-type]
         assert "The spec" in client.get("/").text
         assert client.get("/no-such-page.html").status_code == 404
@@ -56,13 +63,84 @@ def test_site_api_console_and_ops_share_one_server(app: object) -> None:
         assert client.get("/console/static/swagger-ui.css").status_code == 200
         assert client.get("/console/static/../../etc/passwd").status_code == 404
         contract = yaml.safe_load(client.get("/console/openapi.yaml").text)
-        assert contract["servers"] == [{"url": "http://testserver/api/v1", "description": "This sandbox"}]
+        origin = f"http://127.0.0.1:{port}"
+        assert contract["servers"] == [{"url": f"{origin}/api/v1", "description": "This sandbox"}]
         flows = contract["components"]["securitySchemes"]["oauth2"]["flows"]
-        assert flows["authorizationCode"]["authorizationUrl"] == "http://testserver/api/v1/oauth/authorize"
+        assert flows["authorizationCode"]["authorizationUrl"] == f"{origin}/api/v1/oauth/authorize"
         assert (
             contract["paths"].keys()
             == yaml.safe_load(serve.Path("docs/api/openapi.yaml").read_text())["paths"].keys()
         )
+
+
+def test_a_forged_host_header_does_not_rewrite_the_console_contract(app: object, port: int) -> None:
+    origin = f"http://127.0.0.1:{port}"
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        forged = {"Host": "evil.example:666", "X-Forwarded-Host": "evil.example"}
+        text = client.get("/console/openapi.yaml", headers=forged).text
+        assert "evil.example" not in text
+        contract = yaml.safe_load(text)
+        assert contract["servers"][0]["url"] == f"{origin}/api/v1"
+        flows = contract["components"]["securitySchemes"]["oauth2"]["flows"]
+        assert {f["tokenUrl"] for f in flows.values() if "tokenUrl" in f} == {f"{origin}/api/v1/oauth/token"}
+        for page in ("/console", "/console/console.js"):
+            assert "evil.example" not in client.get(page, headers=forged).text, page
+
+
+def test_hidden_build_files_are_not_published(site: Path, app: object) -> None:
+    # Sphinx writes these next to the pages: pickles with absolute paths of the build machine.
+    (site / ".buildinfo").write_text("# Sphinx build info version 1\n", encoding="utf-8")
+    (site / ".doctrees").mkdir()
+    (site / ".doctrees" / "environment.pickle").write_bytes(b"\x80\x04pickle")
+    (site / "api").mkdir()
+    (site / "api" / ".hidden.html").write_text("secret", encoding="utf-8")
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        for path in (
+            "/.buildinfo",
+            "/.doctrees/environment.pickle",
+            "/%2Edoctrees/environment.pickle",
+            "/api/.hidden.html",
+            "/api/../.buildinfo",
+        ):
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert b"pickle" not in response.content and b"Sphinx" not in response.content, path
+        assert client.get("/index.html").status_code == 200
+
+
+def _csp(response: Any) -> dict[str, str]:
+    policy = response.headers.get("content-security-policy", "")
+    return {d.split()[0]: d.strip() for d in policy.split(";") if d.strip()}
+
+
+def test_every_kind_of_page_sends_security_headers(app: object) -> None:
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        sign_in = (
+            "/api/v1/oauth/authorize?response_type=code&client_id=demo-app&redirect_uri=/console/x"
+            "&code_challenge=abc&code_challenge_method=S256"
+        )
+        for path in (
+            "/",
+            "/no-such-page.html",
+            "/console",
+            "/console/console.js",
+            "/console/openapi.yaml",
+            "/console/oauth2-redirect.html",
+            sign_in,
+            "/api/v1/accounts",
+            "/health",
+        ):
+            response = client.get(path)
+            assert response.status_code in (200, 401, 404), (path, response.status_code)
+            assert response.headers.get("x-content-type-options") == "nosniff", path
+            assert response.headers.get("x-frame-options") == "DENY", path
+            assert response.headers.get("referrer-policy") == "no-referrer", path
+            policy = _csp(response)
+            assert policy.get("frame-ancestors") == "frame-ancestors 'none'", (path, policy)
+            # no page may run a script it did not name: no 'unsafe-inline' or 'unsafe-eval' for scripts
+            scripts = policy.get("script-src", policy.get("default-src", ""))
+            assert scripts and "unsafe" not in scripts, (path, policy)
+        assert _csp(client.get("/api/v1/accounts"))["default-src"] == "default-src 'none'"
 
 
 def test_banner_says_how_to_get_a_token() -> None:
@@ -76,14 +154,15 @@ def test_missing_site_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.fixture
-def served(app: object) -> Iterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+def served(app: object, port: int) -> Iterator[str]:
+    # On the port the app was configured for: the console's contract names that origin.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not (server.started and server.servers):
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -116,6 +195,11 @@ def test_console_renders_the_contract_offline_in_chromium(served: str, backend: 
         context.route("**/*", only_loopback)
         page = context.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
+        # A Content-Security-Policy violation is reported on the console, not thrown.
+        context.on(
+            "console",
+            lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         page.goto(f"{served}/console")
         page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
         assert "futurebank Retail API" in page.inner_text(".swagger-ui .info .title")

@@ -171,6 +171,7 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
         (
             "api/openapi.yaml",
             "        nickname:\n          type: string\n"
+            "          pattern: '^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$'\n"
             "          description: Name the customer gave the account.\n"
             "          maxLength: 70\n          examples: [Everyday]\n",
             "",

@@ -34,6 +34,7 @@ from futurebank.sandbox.entrypoints.routers import (
     profile,
 )
 from futurebank.sandbox.service_layer.messagebus import Replayed
+from futurebank.sandbox.entrypoints.security_headers import SecurityHeaders
 
 
 def _instance(request: Request) -> str:
@@ -141,7 +142,8 @@ def wrap(app: ASGIApp, c: Container) -> ASGIApp:
     limited = RateLimit(
         BodyLimit(app, s.max_body_bytes), TokenBucket(s.rate_limit_rps, s.rate_limit_burst), c.tokens
     )
-    return Observability(SafetyNet(limited), c.metrics, log_requests=s.access_log)
+    # Security headers outermost: also on the 500s, 429s and 413s the inner layers answer.
+    return SecurityHeaders(Observability(SafetyNet(limited), c.metrics, log_requests=s.access_log))
 
 
 def create_app(c: Container) -> ASGIApp:

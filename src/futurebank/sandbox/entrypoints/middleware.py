@@ -187,6 +187,11 @@ class TokenBucket:
             return (1.0 - tokens) / self.rate if self.rate > 0 else 3600.0
 
 
+def _peer_key(scope: Scope) -> str:
+    client: Any = scope.get("client")
+    return "peer:" + (str(client[0]) if client else "unknown")
+
+
 class RateLimit:
     """429 RATE_LIMITED with Retry-After, per client app (from the bearer token; per peer address
     when there is no valid token). Only API paths are limited, never health checks or metrics."""
@@ -215,7 +220,10 @@ class RateLimit:
         if scope["type"] != "http" or not str(scope["path"]).startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        wait = self.bucket.take(self._key(scope))
+        # The dev authorisation server takes no bearer token: its requests always spend the peer's
+        # bucket, so a token added next to the form credentials cannot buy a fresh bucket.
+        oauth = str(scope["path"]).startswith(self.prefix + "/oauth/")
+        wait = self.bucket.take(_peer_key(scope) if oauth else self._key(scope))
         if wait is None:
             await self.app(scope, receive, send)
             return

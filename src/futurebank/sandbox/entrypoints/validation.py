@@ -3,6 +3,7 @@ path and query parameters. Every failure becomes a problem with a stable code an
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -55,15 +56,36 @@ def _uuid(value: str) -> str:
     return value.lower()
 
 
+# Unicode's explicit bidirectional formatting characters (embeddings, overrides, isolates: UAX #9).
+# In free text they reorder what a reader sees ("Trojan Source", CVE-2021-42574): a payee's name or a
+# remittance line could display differently from what it says.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+PLAIN_TEXT_RULE = (
+    "Must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional formatting "
+    "characters (U+202A-U+202E, U+2066-U+2069)."
+)
+
+
 def _plain_text(value: str) -> str:
-    # The contract's pattern ^[^\x00-\x1F\x7F-\x9F]*$ (ECMA-262: "$" is the very end, so a trailing
-    # newline is refused too). NUL cannot be stored in PostgreSQL text, and control characters in a
-    # payee's statement are a spoofing risk; refuse them rather than alter what the customer wrote.
-    if any(ord(ch) < 32 or 127 <= ord(ch) <= 159 for ch in value):
-        raise PydanticCustomError(
-            "PATTERN", "Must not contain control characters (U+0000-U+001F, U+007F-U+009F)."
-        )
+    # The contract's PlainText pattern (ECMA-262: "$" is the very end, so a trailing newline is
+    # refused too). NUL cannot be stored in PostgreSQL text, and control characters in a payee's
+    # statement are a spoofing risk; refuse them rather than alter what the customer wrote.
+    if any(ord(ch) < 32 or 127 <= ord(ch) <= 159 or ch in BIDI_CONTROLS for ch in value):
+        raise PydanticCustomError("PATTERN", PLAIN_TEXT_RULE)
     return value
+
+
+def _matching(regex: str, words: str) -> AfterValidator:
+    """The contract's pattern for a field, with an error that says in words what to send (a
+    regular expression in an error message helps nobody)."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError("PATTERN", words)
+        return value
+
+    return AfterValidator(check)
 
 
 DateTimeStr = Annotated[str, AfterValidator(_datetime)]
@@ -83,14 +105,25 @@ class _Strict(BaseModel):
 
 
 class PositiveMoneyIn(_Strict):
-    amount: Annotated[str, Field(pattern=POSITIVE_AMOUNT_RE)]
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    amount: Annotated[
+        str,
+        _matching(
+            POSITIVE_AMOUNT_RE,
+            "Must be a positive decimal with at most 2 fraction digits and no sign or leading zeros,"
+            ' e.g. "1500.00".',
+        ),
+    ]
+    currency: Annotated[
+        str, _matching(r"^[A-Z]{3}$", 'Must be an ISO 4217 code of three capital letters, e.g. "RUB".')
+    ]
 
 
 class PaymentInitiationIn(_Strict):
     debtor_account_id: UuidStr
     creditor_account_id: UuidStr | None = None
-    creditor_account_number: Annotated[str, Field(pattern=r"^[0-9]{20}$")] | None = None
+    creditor_account_number: (
+        Annotated[str, _matching(r"^[0-9]{20}$", "Must be an account number of exactly 20 digits.")] | None
+    ) = None
     amount: PositiveMoneyIn
     remittance_information: Annotated[str, Field(max_length=140), AfterValidator(_plain_text)] | None = None
 
@@ -153,8 +186,61 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
         detail = str(err["msg"])
         if kind == "extra_forbidden":
             detail = "The field is not part of the schema."
+        elif kind == "string_pattern_mismatch":  # pydantic's own message quotes the regular expression
+            detail = "Must have the format the contract describes for this field."
         errors.append(FieldError(_pointer(loc), code, detail))
     return errors
+
+
+class _DuplicateMembers(dict[str, Any]):
+    """A JSON object that repeated member names (recorded, so the pointer can name them)."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in obj:
+            repeated.append(key)
+        obj[key] = value
+    if not repeated:
+        return obj
+    marked = _DuplicateMembers(obj)
+    marked.repeated = repeated
+    return marked
+
+
+def _duplicate_pointers(value: Any, at: tuple[int | str, ...] = ()) -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        if isinstance(value, _DuplicateMembers):
+            found += [_pointer((*at, key)) for key in dict.fromkeys(value.repeated)]
+        for key, member in value.items():
+            found += _duplicate_pointers(member, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _duplicate_pointers(item, (*at, index))
+    return found
+
+
+def _refuse_duplicate_members(raw: bytes) -> None:
+    """RFC 8259 leaves a repeated member name to the parser (pydantic keeps the last); I-JSON
+    (RFC 7493) forbids it. Two ``amount`` members must not book whichever came last."""
+    try:
+        pointers = _duplicate_pointers(json.loads(raw, object_pairs_hook=_object))
+    except (ValueError, RecursionError):  # not JSON, or nested too deep: the model's parser words it
+        return
+    if pointers:
+        raise ProblemError(
+            "VALIDATION_FAILED",
+            "The request body repeats a member name; send each member once.",
+            [
+                FieldError(p, "DUPLICATE_MEMBER", "The member appears more than once in its object.")
+                for p in pointers
+            ],
+        )
 
 
 async def read_json(request: Request, model: type[M]) -> M:
@@ -162,6 +248,7 @@ async def read_json(request: Request, model: type[M]) -> M:
     if media_type != "application/json":
         raise ProblemError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
     raw = await request.body()
+    _refuse_duplicate_members(raw)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -1,8 +1,13 @@
 """Interactive API console that works offline: Swagger UI served from the locally installed
 ``fastapi-offline`` package (no CDN), pointed at the contract file itself.
 
-The contract is served with its server and OAuth URLs rewritten to the origin the browser used, so
-"Try it out" and "Authorize" work on any host and port; nothing else in it is changed.
+The contract is served with its server and OAuth URLs rewritten to this sandbox's public origin, so
+"Try it out" and "Authorize" reach it; nothing else in it is changed. The origin comes from the
+configuration (the issuer, ``SANDBOX_ISSUER``, which ``serve`` derives from the bound host and port),
+never from the request's ``Host`` header: a forged header must not point the console elsewhere.
+
+The pages carry their own Content-Security-Policy: scripts only from this server (the console's
+start-up script is a file, not inline), the OAuth redirect page's one inline script by its hash.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
+from futurebank.sandbox.config import Settings
 from futurebank.sandbox.entrypoints.deps import container
+from futurebank.sandbox.entrypoints.security_headers import inline_script_hashes
 
 router = APIRouter()
 
@@ -36,8 +43,27 @@ _ASSET_FILES = {
 }
 
 
+_OAUTH_REDIRECT = get_swagger_ui_oauth2_redirect_html()
+# Swagger UI: its bundle and CSS from here; React sets style attributes and the CSS holds data: images;
+# "Try it out" calls this server.
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self' {origin}; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+REDIRECT_POLICY = "default-src 'none'; script-src {hashes}; frame-ancestors 'none'; base-uri 'none'".format(
+    hashes=" ".join(inline_script_hashes([bytes(_OAUTH_REDIRECT.body).decode("utf-8")]))
+)
+
+
+def public_origin(settings: Settings) -> str:
+    """scheme://host[:port] of this sandbox as configured: the issuer without its ``/api/v1``."""
+    base = settings.issuer.rstrip("/")
+    return base.removesuffix("/api/v1")
+
+
 def _origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    return public_origin(container(request).settings)
 
 
 def contract_for(request: Request, contract: dict[str, Any]) -> dict[str, Any]:
@@ -59,16 +85,6 @@ async def console(request: Request) -> Response:
             "The console needs the fastapi-offline package: pip install fastapi-offline", 503
         )
     origin = _origin(request)
-    config = {
-        "url": "/console/openapi.yaml",
-        "dom_id": "#swagger-ui",
-        "layout": "BaseLayout",
-        "deepLinking": True,
-        "persistAuthorization": True,
-        "validatorUrl": None,  # the default would call validator.swagger.io
-        "oauth2RedirectUrl": origin + "/console/oauth2-redirect.html",
-    }
-    oauth = {"clientId": "demo-app", "usePkceWithAuthorizationCodeGrant": True, "scopes": []}
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>futurebank sandbox - API console</title>
 <link rel="icon" href="/console/static/favicon.png">
@@ -83,11 +99,30 @@ create a consent with <code>POST /consents</code> before reading accounts. Scrip
 </div>
 <div id="swagger-ui"></div>
 <script src="/console/static/swagger-ui-bundle.js"></script>
-<script>
-const ui = SwaggerUIBundle(Object.assign({json.dumps(config)}, {{presets: [SwaggerUIBundle.presets.apis]}}));
-ui.initOAuth({json.dumps(oauth)});
-</script></body></html>"""
-    return HTMLResponse(page)
+<script src="/console/console.js"></script>
+</body></html>"""
+    return HTMLResponse(page, headers={"Content-Security-Policy": CONSOLE_POLICY.format(origin=origin)})
+
+
+@router.get("/console/console.js", name="consoleScript", include_in_schema=False)
+async def console_script(request: Request) -> Response:
+    # A file rather than an inline script, so the console's policy allows scripts from this server only.
+    config = {
+        "url": "/console/openapi.yaml",
+        "dom_id": "#swagger-ui",
+        "layout": "BaseLayout",
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,  # the default would call validator.swagger.io
+        "oauth2RedirectUrl": _origin(request) + "/console/oauth2-redirect.html",
+    }
+    oauth = {"clientId": "demo-app", "usePkceWithAuthorizationCodeGrant": True, "scopes": []}
+    script = (
+        f"const ui = SwaggerUIBundle(Object.assign({json.dumps(config)}, "
+        "{presets: [SwaggerUIBundle.presets.apis]}));\n"
+        f"ui.initOAuth({json.dumps(oauth)});\n"
+    )
+    return Response(script, media_type="text/javascript")
 
 
 @router.get("/console/openapi.yaml", name="consoleContract", include_in_schema=False)
@@ -104,7 +139,7 @@ async def console_contract(request: Request) -> Response:
 
 @router.get("/console/oauth2-redirect.html", name="consoleOAuthRedirect", include_in_schema=False)
 async def console_oauth_redirect() -> Response:
-    return get_swagger_ui_oauth2_redirect_html()
+    return HTMLResponse(bytes(_OAUTH_REDIRECT.body), headers={"Content-Security-Policy": REDIRECT_POLICY})
 
 
 @router.get("/console/static/{name}", name="consoleAsset", include_in_schema=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,17 @@ def test_headers_that_try_to_choose_the_key_or_algorithm_are_refused() -> None:
     for garbage in ("a.b.c", "", "x" * 20_000, "..", "e30.e30.e30.e30", "@@.@@.@@"):
         with pytest.raises(InvalidToken):
             tokens.verify(garbage)
+
+
+def test_a_running_server_can_rotate_to_another_algorithm(tmp_path: Path) -> None:
+    tokens = service(KeyStore(tmp_path / "keys.json"))
+    live, _ = tokens.issue("demo-app", None, ["consents"])
+    tokens.rotate("ML-DSA-87")
+    assert tokens.algorithm == "ML-DSA-87" and tokens.verify(live).client_id == "demo-app"
+    assert service(KeyStore(tmp_path / "keys.json"), "ML-DSA-87").keys.current.kid == tokens.keys.current.kid
+
+
+def test_processes_starting_together_share_one_key_ring(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rings = list(pool.map(lambda _: KeyStore(tmp_path / "keys.json").load("Ed25519"), range(8)))
+    assert len({ring.current.kid for ring in rings}) == 1

@@ -388,6 +388,7 @@ class TokenService:
         ring = self._store.rotate(alg or self.algorithm) if self._store else self.keys.rotated(alg)
         with self._cache_lock:
             self._set_ring(ring)
+            self.algorithm = ring.current.alg
             self._cache.clear()
         return ring
 

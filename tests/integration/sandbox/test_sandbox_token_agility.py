@@ -5,6 +5,7 @@ malformed claims in tokens signed with the server's own key (issue 7, item 5).""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from typing import Any
@@ -88,3 +89,12 @@ def test_probe_claims_signed_with_the_servers_key_get_401(
     r = client.get(ME, headers=bearer(_crafted(container, **changes)))
     assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")
     assert 'error="invalid_token"' in r.headers["www-authenticate"]
+
+
+def test_hostile_tokens_get_401_not_500(container: Container, client: TestClient) -> None:
+    kid = container.tokens.keys.current.kid
+    valid_head = container.tokens.sign({}).split(".")[0]
+    nested = base64.urlsafe_b64encode(b"[" * 11_000).rstrip(b"=").decode()
+    for token in (f"{valid_head}.\u00e9.AA", f"{nested}.e30.AA", f"{valid_head}.e30.", kid):
+        r = client.get(ME, headers={"Authorization": f"Bearer {token}".encode()})
+        assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED"), token[:40]

@@ -195,7 +195,12 @@ def test_headers_that_try_to_choose_the_key_or_algorithm_are_refused() -> None:
     duplicate_exp = body[:-1] + ', "exp": "never"}'
     with pytest.raises(InvalidToken):
         tokens.verify(_raw(tokens, {"alg": "ES256", "kid": kid, "typ": "at+jwt"}, duplicate_exp))
-    for garbage in ("a.b.c", "", "x" * 20_000, "..", "e30.e30.e30.e30", "@@.@@.@@"):
+    valid_head = _raw(tokens, {"alg": "ES256", "kid": kid, "typ": "at+jwt"}, body).split(".")[0]
+    nested = b64(b"[" * 11_000)  # deep enough to exhaust the JSON parser's recursion limit
+    for garbage in (
+        *("a.b.c", "", "x" * 20_000, "..", "e30.e30.e30.e30", "@@.@@.@@"),
+        *(f"{valid_head}.é.AA", f"{nested}.e30.AA"),
+    ):
         with pytest.raises(InvalidToken):
             tokens.verify(garbage)
 

@@ -434,12 +434,12 @@ class TokenService:
 
     def _verified_payload(self, token: str) -> dict[str, Any]:
         parts = token.split(".")
-        if len(token) > MAX_TOKEN_CHARS or len(parts) != 3:
+        if len(token) > MAX_TOKEN_CHARS or len(parts) != 3 or not all(_B64URL.match(p) for p in parts):
             raise InvalidToken("the access token is not a compact JWS")
         try:
             header = _strict_json(_unb64(parts[0]))
             signature = _unb64(parts[2])
-        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError) as exc:  # "[[[[…" nests
             raise InvalidToken("the access token is not valid") from exc
         kid = header.get("kid")
         key = self._by_kid.get(kid) if isinstance(kid, str) else None
@@ -452,7 +452,7 @@ class TokenService:
             raise InvalidToken("the access token's signature does not verify")
         try:
             return _strict_json(_unb64(parts[1]))
-        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        except (ValueError, UnicodeDecodeError, binascii.Error, RecursionError) as exc:
             raise InvalidToken("the access token's claims are not a JSON object") from exc
 
     def _checked_claims(self, c: dict[str, Any], moment: float) -> TokenClaims:

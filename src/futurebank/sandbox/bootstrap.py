@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.adapters.db import Database, make_database
 from futurebank.sandbox.adapters.migrate import upgrade
-from futurebank.sandbox.adapters.tokens import TokenService, load_or_create_key
+from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.audit import StoredEntry, verify_chain
 from futurebank.sandbox.entrypoints.app import create_app
@@ -115,10 +115,13 @@ def bootstrap(
     if settings.seed:
         seed_if_empty(db, seed_path or default_seed_path(), history=history)
     tokens = TokenService(
-        load_or_create_key(settings.data_dir / "jwt-signing-key.json"),
+        KeyStore(settings.data_dir / "token-signing-keys.json"),
         settings.issuer,
         settings.audience,
         settings.token_ttl_s,
+        clients=tuple(settings.clients),
+        algorithm=settings.token_alg,
+        leeway_seconds=settings.token_leeway_s,
     )
     bus = MessageBus(
         db,

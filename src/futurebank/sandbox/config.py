@@ -14,6 +14,8 @@
 | ``SANDBOX_ACCESS_LOG`` | ``1`` | one JSON log line per request |
 | ``SANDBOX_TOKEN_TTL_S`` | ``3600`` | access token lifetime |
 | ``SANDBOX_BUSY_TIMEOUT_MS`` | ``2000`` | SQLite: wait for another process's write lock, then ``503`` |
+| ``SANDBOX_TOKEN_ALG`` | ``ES256`` | signer (ADR-0017): ES256, Ed25519, ML-DSA-44/-65/-87; a change rotates |
+| ``SANDBOX_TOKEN_LEEWAY_S`` | ``30`` | clock skew allowed on a token's ``iat``, ``nbf`` and ``exp`` |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
@@ -47,6 +49,8 @@ class Settings:
     issuer: str = "http://127.0.0.1:8000/api/v1"
     audience: str = "futurebank-api"
     token_ttl_s: int = 3600
+    token_alg: str = "ES256"
+    token_leeway_s: int = 30
     rate_limit_rps: float = 5000.0
     rate_limit_burst: int = 10000
     max_body_bytes: int = 65536
@@ -83,6 +87,8 @@ class Settings:
         for name, key, conv in (
             ("issuer", "SANDBOX_ISSUER", str),
             ("token_ttl_s", "SANDBOX_TOKEN_TTL_S", int),
+            ("token_alg", "SANDBOX_TOKEN_ALG", str),
+            ("token_leeway_s", "SANDBOX_TOKEN_LEEWAY_S", int),
             ("rate_limit_rps", "SANDBOX_RATE_LIMIT_RPS", float),
             ("rate_limit_burst", "SANDBOX_RATE_LIMIT_BURST", int),
             ("max_body_bytes", "SANDBOX_MAX_BODY_BYTES", int),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from futurebank.sandbox.adapters.tokens import InvalidToken, TokenService, load_or_create_key
+from futurebank.sandbox.adapters.tokens import InvalidToken, KeyStore, TokenService
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.errors import InvalidCursor
 from futurebank.sandbox.domain.idempotency import Decision, StoredResponse, decide, fingerprint
@@ -50,10 +50,10 @@ def test_cursor_round_trip_and_tampering() -> None:
 
 
 def test_tokens(tmp_path: Path) -> None:
-    key = load_or_create_key(tmp_path / "k.json")
-    assert load_or_create_key(tmp_path / "k.json").kid == key.kid  # stored, not regenerated
+    keys = KeyStore(tmp_path / "k.json").load()
+    assert KeyStore(tmp_path / "k.json").load().current.kid == keys.current.kid  # stored, not regenerated
     assert (tmp_path / "k.json").stat().st_mode & 0o077 == 0
-    service = TokenService(key, "iss", "aud", ttl_seconds=60)
+    service = TokenService(keys, "iss", "aud", ttl_seconds=60, clients=["demo-app"])
     token, _ = service.issue("demo-app", "anna", ["accounts:read"])
     claims = service.verify(token)
     assert (claims.client_id, claims.customer_id, claims.scopes) == (
@@ -64,7 +64,7 @@ def test_tokens(tmp_path: Path) -> None:
     with pytest.raises(InvalidToken):
         service.verify(token, now=time.time() + 120)
     with pytest.raises(InvalidToken):
-        TokenService(key, "other-issuer", "aud").verify(token)
+        TokenService(keys, "other-issuer", "aud", clients=["demo-app"]).verify(token)
     with pytest.raises(InvalidToken):
         service.verify("a.b.c")
 

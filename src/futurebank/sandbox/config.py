@@ -16,6 +16,9 @@ for PostgreSQL (concurrent transactions holding row locks).
 | ``SANDBOX_SEED`` | ``1`` | seed the demo data into an empty database on start |
 | ``SANDBOX_ACCESS_LOG`` | ``1`` | one JSON log line per request |
 | ``SANDBOX_TOKEN_TTL_S`` | ``3600`` | access token lifetime |
+| ``SANDBOX_AUDIT_KEY_FILE`` | ``<data dir>/audit-mac-key`` | audit log's HMAC key (made on first start) |
+| ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
+| ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
 """
 
 from __future__ import annotations
@@ -51,10 +54,18 @@ class Settings:
     seed: bool = True
     access_log: bool = True
     clients: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_CLIENTS))
+    # Outside the database on purpose: whoever can write to it must not hold the key or the seals.
+    audit_key_file: Path | None = None
+    audit_seal_file: Path | None = None
+    audit_seal_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'sandbox.db'}")
+        if self.audit_key_file is None:
+            object.__setattr__(self, "audit_key_file", self.data_dir / "audit-mac-key")
+        if self.audit_seal_file is None:
+            object.__setattr__(self, "audit_seal_file", self.data_dir / "audit-seals.jsonl")
         if self.execution not in ("auto", "inline", "threadpool"):
             raise ValueError(f"SANDBOX_EXECUTION must be auto, inline or threadpool, not {self.execution!r}")
 
@@ -84,6 +95,9 @@ class Settings:
             ("execution", "SANDBOX_EXECUTION", str),
             ("seed", "SANDBOX_SEED", _bool),
             ("access_log", "SANDBOX_ACCESS_LOG", _bool),
+            ("audit_key_file", "SANDBOX_AUDIT_KEY_FILE", Path),
+            ("audit_seal_file", "SANDBOX_AUDIT_SEAL_FILE", Path),
+            ("audit_seal_interval_s", "SANDBOX_AUDIT_SEAL_INTERVAL_S", float),
         ):
             if key in env:
                 values[name] = conv(env[key])

@@ -17,7 +17,9 @@ The database itself refuses, whatever code path or SQL console writes (the djang
   posting's number is drawn after its account row is locked, so it grows with the account's
   history even when concurrent transactions post to the same account.
 
-The old unkeyed audit chain is kept, read-only, as ``audit_log_v1``.
+The old unkeyed audit chain is kept, read-only, as ``audit_log_v1``; the keyed log starts empty
+(its key lives outside the database, where a migration cannot reach it). A downgrade drops the keyed
+log and puts ``audit_log_v1`` back as ``audit_log``.
 
 Revision ID: 0002
 Revises: 0001

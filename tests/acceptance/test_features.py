@@ -780,6 +780,11 @@ def _audit_altered(world: World) -> None:
 
     log = orm.audit_log
     with world.sandbox.db.engine.begin() as conn:
+        # The database refuses UPDATE of audit entries; an attacker who owns it switches that off.
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_append_only_update")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
         last = conn.execute(select(func.max(log.c.seq))).scalar_one()
         assert last is not None, "the audit log is empty"
         conn.execute(update(log).where(log.c.seq == last).values(outcome="altered"))

@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="audit log tools").add_subparsers(
         dest="audit_command", required=True
     )
-    audit.add_parser("verify", help="check the hash chain; exit 1 when an entry was changed or deleted")
+    audit.add_parser(
+        "verify",
+        help="check the keyed chains and the seals; exit 1 when an entry was changed, deleted or re-chained",
+    )
     args = parser.parse_args(argv)
 
     from futurebank.sandbox import bootstrap

@@ -10,15 +10,16 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
 from futurebank.sandbox.adapters import orm
+from futurebank.sandbox.adapters.audit_seal import AuditSealer
 from futurebank.sandbox.adapters.db import Database, make_database
-from futurebank.sandbox.adapters.migrate import upgrade
+from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
 from futurebank.sandbox.config import Settings
-from futurebank.sandbox.domain.audit import StoredEntry, verify_chain
+from futurebank.sandbox.domain.audit import StoredEntry, verify_log
 from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.observability import Metrics, configure_logging
@@ -51,6 +52,10 @@ def open_database(settings: Settings) -> Database:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_database(settings.database_url, busy_timeout_ms=settings.busy_timeout_ms)
+    assert settings.audit_key_file is not None and settings.audit_seal_file is not None
+    db.use_audit(
+        AuditSealer(settings.audit_key_file, settings.audit_seal_file, settings.audit_seal_interval_s)
+    )
     upgrade(db.engine)
     return db
 
@@ -60,27 +65,14 @@ def is_empty(db: Database) -> bool:
         return int(conn.execute(select(func.count()).select_from(orm.customers)).scalar_one()) == 0
 
 
-# Children before parents, so foreign keys never block the wipe.
-_WIPE_ORDER = (
-    orm.audit_log,
-    orm.audit_head,
-    orm.idempotency_keys,
-    orm.payments,
-    orm.postings,
-    orm.journal_entries,
-    orm.cards,
-    orm.consents,
-    orm.accounts,
-    orm.customers,
-)
-
-
 def reset(db: Database, seed_path: Path | None = None, history: bool = True) -> dict[str, int]:
-    """Wipe every table and seed the demo data again, in one transaction."""
+    """Drop and recreate the schema and seed the demo data again, in one transaction (postings and
+    audit entries are append-only, so there is nothing to delete row by row)."""
     with UnitOfWork(db) as uow:
-        for table in _WIPE_ORDER:
-            uow.session.execute(delete(table))
+        recreate(uow.session.connection())
         counts = seed(uow, seed_path, history=history)
+        if db.audit is not None:
+            db.audit.restart()  # the old seals describe chains that no longer exist
         uow.commit()
     return counts
 
@@ -95,11 +87,17 @@ def seed_if_empty(db: Database, seed_path: Path | None = None, history: bool = T
 
 
 def verify_audit(db: Database) -> tuple[int, list[str]]:
-    """(number of entries, problems); an empty problem list means the chain is intact."""
+    """(number of entries, problems); an empty problem list means the log is intact."""
+    sealer = db.audit
+    key = sealer.read_key() if sealer is not None else None
+    if sealer is None or key is None:
+        where = sealer.key_file if sealer is not None else "(not configured)"
+        return 0, [f"no audit key at {where}: cannot verify (set SANDBOX_AUDIT_KEY_FILE)"]
+    seals, problems = sealer.read_seals()
     with UnitOfWork(db) as uow:
-        head_seq, head_hash = uow.audit.head()
+        heads = uow.audit.heads()
         entries: list[StoredEntry] = list(uow.audit.entries())
-    return len(entries), verify_chain(entries, head_seq, head_hash)
+    return len(entries), problems + verify_log(key, entries, heads, seals)
 
 
 def bootstrap(

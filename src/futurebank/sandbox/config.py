@@ -16,6 +16,9 @@
 | ``SANDBOX_BUSY_TIMEOUT_MS`` | ``2000`` | SQLite: wait for another process's write lock, then ``503`` |
 | ``SANDBOX_TOKEN_ALG`` | ``ES256`` | signer (ADR-0017): ES256, Ed25519, ML-DSA-44/-65/-87; a change rotates |
 | ``SANDBOX_TOKEN_LEEWAY_S`` | ``30`` | clock skew allowed on a token's ``iat``, ``nbf`` and ``exp`` |
+| ``SANDBOX_AUDIT_KEY_FILE`` | ``<data dir>/audit-mac-key`` | audit log's HMAC key (made on first start) |
+| ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
+| ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
@@ -61,10 +64,18 @@ class Settings:
     access_log: bool = True
     clients: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_CLIENTS))
     first_party_clients: frozenset[str] = FIRST_PARTY_CLIENTS
+    # Outside the database on purpose: whoever can write to it must not hold the key or the seals.
+    audit_key_file: Path | None = None
+    audit_seal_file: Path | None = None
+    audit_seal_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'sandbox.db'}")
+        if self.audit_key_file is None:
+            object.__setattr__(self, "audit_key_file", self.data_dir / "audit-mac-key")
+        if self.audit_seal_file is None:
+            object.__setattr__(self, "audit_seal_file", self.data_dir / "audit-seals.jsonl")
         if self.execution not in ("auto", "writer", "threadpool"):
             raise ValueError(f"SANDBOX_EXECUTION must be auto, writer or threadpool, not {self.execution!r}")
 
@@ -97,6 +108,9 @@ class Settings:
             ("busy_timeout_ms", "SANDBOX_BUSY_TIMEOUT_MS", int),
             ("seed", "SANDBOX_SEED", _bool),
             ("access_log", "SANDBOX_ACCESS_LOG", _bool),
+            ("audit_key_file", "SANDBOX_AUDIT_KEY_FILE", Path),
+            ("audit_seal_file", "SANDBOX_AUDIT_SEAL_FILE", Path),
+            ("audit_seal_interval_s", "SANDBOX_AUDIT_SEAL_INTERVAL_S", float),
         ):
             if key in env:
                 values[name] = conv(env[key])

@@ -74,6 +74,13 @@ class Template:
 
     kind: str
     make: Callable[[Path], str]  # returns a DATABASE_URL of a fresh copy
+    data_dir: Path  # the audit MAC key and seals that belong with the copies
+
+    def copy_audit_files(self, where: Path) -> None:
+        where.mkdir(parents=True, exist_ok=True)
+        for name in ("audit-mac-key", "audit-seals.jsonl"):
+            if (self.data_dir / name).exists():
+                shutil.copy(self.data_dir / name, where / name)
 
 
 @pytest.fixture(scope="session")
@@ -89,18 +96,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
         shutil.copy(source, where / "sandbox.db")
         return f"sqlite:///{where / 'sandbox.db'}"
 
-    return Template("sqlite", make)
+    return Template("sqlite", make, base)
 
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Template:
     name = "sandbox_template"
     _pg_exec(pg_server.admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
-    db = bootstrap.open_database(
-        Settings(
-            data_dir=tmp_path_factory.mktemp("pg-template"), database_url=pg_server.url(name), seed=False
-        )
-    )
+    data_dir = tmp_path_factory.mktemp("pg-template")
+    db = bootstrap.open_database(Settings(data_dir=data_dir, database_url=pg_server.url(name), seed=False))
     bootstrap.reset(db)
     db.dispose()
 
@@ -109,7 +113,7 @@ def pg_template(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -
         _pg_exec(pg_server.admin_url, f"CREATE DATABASE {copy} TEMPLATE {name}")
         return pg_server.url(copy)
 
-    return Template("postgres", make)
+    return Template("postgres", make, data_dir)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -120,6 +124,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     template: Template = request.getfixturevalue("sqlite_template" if backend == "sqlite" else "pg_template")
+    template.copy_audit_files(tmp_path / "data")  # the copy's audit entries were MACed with this key
     return template.make(tmp_path / "db")
 
 
@@ -129,6 +134,7 @@ def make_container(database_url: str, tmp_path: Path) -> Iterator[Callable[..., 
 
     def make(**overrides: Any) -> Container:
         values: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": database_url, "seed": False}
+        values["audit_seal_interval_s"] = 0.0  # a seal after every commit: truncation tests need no waiting
         values["access_log"] = False
         settings = Settings(**{**values, **overrides})
         c = bootstrap.bootstrap(settings)

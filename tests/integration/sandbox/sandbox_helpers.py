@@ -204,3 +204,13 @@ def total_customer_money(container: Container) -> dict[str, int]:
             if a.kind != AccountKind.INTERNAL:
                 totals[a.currency] = totals.get(a.currency, 0) + a.booked_minor
     return totals
+
+
+def lift_append_only(conn: Any, table: str) -> None:
+    """What an attacker who owns the database does first: switch off a table's append-only
+    triggers (migration 0002), so UPDATE and DELETE go through."""
+    if conn.dialect.name == "sqlite":
+        for op_name in ("update", "delete"):
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only_{op_name}"))
+    else:
+        conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))

@@ -1,5 +1,6 @@
-"""The append-only, hash-chained audit log: state changes and personal-data reads are recorded,
-and ``python -m futurebank.sandbox audit verify`` detects a changed or deleted entry."""
+"""The append-only, keyed audit log: state changes and personal-data reads are recorded, and
+``python -m futurebank.sandbox audit verify`` detects a changed or deleted entry (even after the
+attacker switched the append-only triggers off)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sandbox_helpers import ANNA, ANNA_CURRENT, ANNA_SAVINGS, bearer, token_for
+from sandbox_helpers import ANNA, ANNA_CURRENT, ANNA_SAVINGS, bearer, lift_append_only, token_for
 from sqlalchemy import delete, select, update
 from starlette.testclient import TestClient
 
@@ -29,6 +30,8 @@ def cli_verify(container: Container, tmp_path: Path) -> subprocess.CompletedProc
         **os.environ,
         "DATABASE_URL": container.settings.database_url,
         "SANDBOX_DATA_DIR": str(tmp_path / "cli"),
+        "SANDBOX_AUDIT_KEY_FILE": str(container.settings.audit_key_file),
+        "SANDBOX_AUDIT_SEAL_FILE": str(container.settings.audit_seal_file),
     }
     return subprocess.run(
         [sys.executable, "-m", "futurebank.sandbox", "audit", "verify"],
@@ -83,12 +86,13 @@ def test_verify_detects_a_changed_entry(client: TestClient, container: Container
     assert ok.returncode == 0 and ok.stdout.startswith("intact"), ok.stdout + ok.stderr
     last = audit_rows(container)[-1]["seq"]
     with container.db.engine.begin() as conn:
+        lift_append_only(conn, "audit_log")
         conn.execute(
             update(orm.audit_log).where(orm.audit_log.c.seq == last).values(customer_id="someone-else")
         )
     broken = cli_verify(container, tmp_path)
     assert broken.returncode == 1 and broken.stdout.startswith("broken"), broken.stdout
-    assert f"entry {last}: content does not match its hash" in broken.stdout
+    assert f"entry {last} (chain 0 " in broken.stdout and "does not match its MAC" in broken.stdout
 
 
 def test_verify_detects_deleted_entries(client: TestClient, container: Container, tmp_path: Path) -> None:
@@ -97,10 +101,12 @@ def test_verify_detects_deleted_entries(client: TestClient, container: Container
         client.get(f"{API}/customers/me", headers=h)
     seqs = [r["seq"] for r in audit_rows(container)]
     with container.db.engine.begin() as conn:
+        lift_append_only(conn, "audit_log")
         conn.execute(delete(orm.audit_log).where(orm.audit_log.c.seq == seqs[-2]))
     middle = cli_verify(container, tmp_path)
     assert middle.returncode == 1 and "missing" in middle.stdout, middle.stdout
     with container.db.engine.begin() as conn:  # now cut the tail instead (and repair nothing)
+        lift_append_only(conn, "audit_log")
         conn.execute(delete(orm.audit_log).where(orm.audit_log.c.seq == seqs[-1]))
     _, problems = bootstrap.verify_audit(container.db)
     assert any("entries deleted" in p for p in problems), problems
@@ -108,4 +114,5 @@ def test_verify_detects_deleted_entries(client: TestClient, container: Container
 
 def test_seed_is_the_first_audited_event(container: Container) -> None:
     first = audit_rows(container)[0]
-    assert (first["seq"], first["action"], first["prev_hash"]) == (1, "seedDemoData", "0" * 64)
+    assert (first["seq"], first["chain"], first["chain_seq"]) == (1, 0, 1)
+    assert (first["action"], first["prev_mac"]) == ("seedDemoData", "0" * 64)

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sandbox_helpers import ANNA_CURRENT, bearer, token_for
 from starlette.testclient import TestClient
 
 from futurebank.sandbox.adapters import orm
-from futurebank.sandbox.adapters.migrate import upgrade
+from futurebank.sandbox.adapters.migrate import alembic_config, upgrade
 from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.observability import JsonFormatter
@@ -63,7 +64,8 @@ def test_health_and_ready(client: TestClient) -> None:
     assert (health.status_code, health.json()) == (200, {"status": "pass"})
     assert health.headers["content-type"] == "application/health+json"
     ready = client.get("/ready").json()
-    assert ready["status"] == "pass" and ready["checks"]["database"][0]["observedValue"] == "0001"
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert ready["status"] == "pass" and ready["checks"]["database"][0]["observedValue"] == head
 
 
 def test_json_access_log_carries_the_correlation_id(

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from futurebank.sandbox.adapters.audit_seal import AuditSealer, install
+
 
 def normalise_url(url: str) -> str:
     """Accept plain ``postgresql://`` URLs and pick the psycopg 3 driver for them."""
@@ -81,12 +83,20 @@ class Database:
     # Serialises writers inside this process on SQLite; a no-op context on PostgreSQL.
     write_lock: Any = field(default_factory=threading.Lock)
     checkpointer: Checkpointer | None = None
+    # The audit log's key and seal journal (``adapters.audit_seal``); set by ``use_audit``.
+    audit: AuditSealer | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def use_audit(self, sealer: AuditSealer) -> None:
+        self.audit = sealer
+        install(self.sessions, sealer)
+
     def dispose(self) -> None:
+        if self.audit is not None:
+            self.audit.seal()  # the last heads, so a clean shutdown leaves nothing unsealed
         if self.checkpointer is not None:
             self.checkpointer.stop()
             self.checkpointer = None

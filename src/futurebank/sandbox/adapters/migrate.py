@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -26,3 +26,15 @@ def upgrade(engine: Engine) -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
+
+
+def recreate(connection: Connection) -> None:
+    """Drop every table and build the schema again, inside the caller's transaction.
+
+    The maintenance path of ``reset``: postings, journal entries and audit entries are append-only
+    (the database refuses UPDATE and DELETE, migration 0002), so a wipe goes through the migrations'
+    own downgrade to an empty database and back up to head."""
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")

@@ -1,8 +1,14 @@
 """Database tables (SQLAlchemy Core) and the classical mapping of the domain classes onto them.
 
-Money columns hold integer minor units: exact on SQLite and PostgreSQL alike. The CHECK on
-``accounts`` makes the database itself refuse a balance beyond the overdraft limit, whatever
-code path writes it (the django-hordak habit: invariants live in the database too).
+Money columns hold integer minor units: exact on SQLite and PostgreSQL alike. The ledger's
+invariants live in the database too (the django-hordak habit), whatever code path writes:
+
+* the CHECK on ``accounts`` refuses a balance beyond the overdraft limit;
+* the composite foreign key ``postings (account_id, currency) -> accounts (id, currency)`` refuses a
+  leg in another currency than its account's;
+* the triggers of migration 0002 (``migrations/versions/0002_ledger_invariants.py``, which lists
+  them) refuse an unbalanced journal entry, any UPDATE or DELETE of postings, journal entries and
+  audit entries, and any change of a stored balance that is not one posting being added.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -26,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
@@ -102,11 +110,16 @@ accounts = Table(
     Column("pending_minor", BigInteger, nullable=False),
     Column("status", String(16), nullable=False),
     Column("opened_at", TS, nullable=False),
+    # The last posting added to the balances (maintained by the database, not mapped onto
+    # ``Account``): a balance may only change by exactly the amount of a newer posting.
+    Column("last_posting_seq", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("overdraft_limit_minor >= 0", name="limit_not_negative"),
     CheckConstraint(
         "kind = 'internal' OR booked_minor + pending_minor >= -overdraft_limit_minor",
         name="within_limit",
     ),
+    # The parent key of the postings' composite foreign key (account, currency).
+    Index("uq_accounts_id_currency", "id", "currency", unique=True),
 )
 
 journal_entries = Table(
@@ -126,13 +139,21 @@ journal_entries = Table(
 )
 
 # One row per leg. ``id`` is the public transaction id of that leg as its account sees it.
+# The entry's foreign key is checked at commit: on SQLite the legs are written before their entry's
+# row, which closes the entry (see migration 0002).
 postings = Table(
     "postings",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", String(64), nullable=False, unique=True),
-    Column("entry_id", String(64), ForeignKey("journal_entries.id"), nullable=False, index=True),
-    Column("account_id", String(64), ForeignKey("accounts.id"), nullable=False),
+    Column(
+        "entry_id",
+        String(64),
+        ForeignKey("journal_entries.id", deferrable=True, initially="DEFERRED"),
+        nullable=False,
+        index=True,
+    ),
+    Column("account_id", String(64), nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("status", String(4), nullable=False),
@@ -140,6 +161,8 @@ postings = Table(
     Column("counterparty_name", String(200), nullable=True),
     Column("counterparty_account", String(34), nullable=True),
     CheckConstraint("amount_minor <> 0", name="not_zero"),
+    CheckConstraint("status IN ('BOOK', 'PDNG')", name="status"),
+    ForeignKeyConstraint(["account_id", "currency"], ["accounts.id", "accounts.currency"]),
     Index("ix_postings_account_booked", "account_id", "booked_at", "seq"),
 )
 
@@ -212,8 +235,43 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("client_id", "customer_id", "key"),
 )
 
+# The audit log: ``AUDIT_CHAINS`` keyed hash chains, so concurrent transactions append without
+# queueing on one row (``domain/audit.py``). ``seq`` orders entries across chains (gaps allowed: a
+# rolled-back transaction's number is never reused); ``chain_seq`` numbers each chain without gaps.
 audit_log = Table(
     "audit_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("chain", Integer, nullable=False),
+    Column("chain_seq", BigInteger, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("customer_id", String(64), nullable=False),
+    Column("resource_type", String(64), nullable=False),
+    Column("resource_id", String(128), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("details", Text, nullable=False),  # canonical JSON text, MACed as stored
+    Column("prev_mac", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),  # HMAC-SHA-256 with the key kept outside the database
+    UniqueConstraint("chain", "chain_seq", name="uq_audit_log_chain_seq"),
+)
+
+# One row per chain: its last entry. A transaction locks one free row (``SKIP LOCKED``), so up to
+# ``AUDIT_CHAINS`` transactions append at once; the rows are checked against the seals written
+# outside the database (``adapters/audit_seal.py``).
+audit_chains = Table(
+    "audit_chains",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+)
+
+# Entries written before migration 0002 (one unkeyed SHA-256 chain), kept read-only as history.
+audit_log_v1 = Table(
+    "audit_log_v1",
     metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("at", String(40), nullable=False),
@@ -224,18 +282,8 @@ audit_log = Table(
     Column("resource_id", String(128), nullable=False),
     Column("correlation_id", String(64), nullable=False),
     Column("outcome", String(32), nullable=False),
-    Column("details", Text, nullable=False),  # canonical JSON text, hashed as stored
+    Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
-)
-
-# One row: the chain's last sequence number and hash. Updated in the same transaction as each
-# append; locking it serialises appenders so the chain never forks.
-audit_head = Table(
-    "audit_head",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
 
@@ -249,7 +297,7 @@ def start_mappers() -> None:
     if _mapped:
         return
     mapper_registry.map_imperatively(Customer, customers)
-    mapper_registry.map_imperatively(Account, accounts)
+    mapper_registry.map_imperatively(Account, accounts, exclude_properties=["last_posting_seq"])
     mapper_registry.map_imperatively(Payment, payments)
     mapper_registry.map_imperatively(Card, cards)
     mapper_registry.map_imperatively(Consent, consents)

@@ -4,6 +4,7 @@ customer's id, so another customer's row is simply not found (ownership by const
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,9 +14,10 @@ from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from futurebank.sandbox.adapters import orm
-from futurebank.sandbox.domain.audit import GENESIS, AuditRecord, StoredEntry, chain_hash
+from futurebank.sandbox.domain.audit import AUDIT_CHAINS, GENESIS, AuditRecord, StoredEntry, chain_mac
 from futurebank.sandbox.domain.cards import Card
 from futurebank.sandbox.domain.consents import Consent, ConsentStatus
 from futurebank.sandbox.domain.customers import Customer
@@ -51,19 +53,23 @@ _LOCK_FOR_TRANSFER = (
     .order_by(_A.id)
     .with_for_update(of=orm.accounts)
 )
-_SAVE_BALANCES = (
-    update(orm.accounts)
-    .where(_A.id == bindparam("b_id"))
-    .values(booked_minor=bindparam("booked"), pending_minor=bindparam("pending"))
-)
 _INSERT_ENTRY = orm.journal_entries.insert()
 _INSERT_POSTINGS = orm.postings.insert()
 _INSERT_PAYMENT = orm.payments.insert()
-_H = orm.audit_head.c
-_AUDIT_HEAD = select(_H.seq, _H.hash).where(_H.id == 1).with_for_update()
+_H = orm.audit_chains.c
+# The lowest chain no other transaction holds. SQLite drops the locking clause (one writer anyway),
+# so there every entry goes to chain 0.
+_AUDIT_FREE_CHAIN = select(_H.id, _H.seq, _H.mac).order_by(_H.id).limit(1).with_for_update(skip_locked=True)
+_AUDIT_CHAIN = select(_H.id, _H.seq, _H.mac).where(_H.id == bindparam("chain")).with_for_update()
+_AUDIT_NEXT_SEQ: dict[str, Executable] = {
+    "postgresql": text("SELECT nextval('audit_log_seq')"),
+    "sqlite": select(func.coalesce(func.max(orm.audit_log.c.seq), 0) + 1),
+}
 _AUDIT_INSERT = orm.audit_log.insert()
 _AUDIT_MOVE_HEAD = (
-    update(orm.audit_head).where(_H.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+    update(orm.audit_chains)
+    .where(_H.id == bindparam("chain"))
+    .values(seq=bindparam("seq"), mac=bindparam("mac"))
 )
 _K = orm.idempotency_keys.c
 _IDEMPOTENCY_GET = select(_K.fingerprint, _K.status_code, _K.body, _K.created_at).where(
@@ -121,7 +127,12 @@ class AccountRepository:
         self.session = session
 
     def add(self, account: Account) -> None:
-        self.session.add(account)
+        """Open the account with zero balances: the database adds each of its postings to them and
+        refuses an account that opens with money in it (migration 0002). The object's balances are
+        what the postings will make them, so they are not written here."""
+        self.session.flush()  # the holder's row first (foreign key)
+        row = {c.name: getattr(account, c.name) for c in orm.accounts.columns if c.name != "last_posting_seq"}
+        self.session.execute(orm.accounts.insert(), {**row, "booked_minor": 0, "pending_minor": 0})
 
     def owned(self, customer_id: str, account_id: str) -> Account | None:
         return self.session.scalars(
@@ -157,10 +168,9 @@ class AccountRepository:
         return [(Account(*row[:11]), row[11]) for row in rows]
 
     def save_balances(self, accounts: Sequence[Account]) -> None:
-        self.session.execute(
-            _SAVE_BALANCES,
-            [{"b_id": a.id, "booked": a.booked_minor, "pending": a.pending_minor} for a in accounts],
-        )
+        """Nothing to write: the database adds every posting to its account's stored balances as the
+        posting is inserted (migration 0002), and refuses any other change of them. The objects
+        already hold the same values (``domain.ledger.post``)."""
 
     def all(self) -> Sequence[Account]:
         return self.session.scalars(select(Account).order_by(orm.accounts.c.id)).all()
@@ -229,23 +239,9 @@ class LedgerRepository:
         self.session = session
 
     def add(self, entry: JournalEntry, leg_ids: Sequence[str], leg_info: Sequence[LegInfo]) -> None:
+        """The legs first, then the entry's row, which closes the entry: on SQLite the database
+        checks the legs' sum when that row arrives (migration 0002)."""
         m = entry.merchant
-        self.session.execute(
-            _INSERT_ENTRY,
-            {
-                "id": entry.id,
-                "kind": entry.kind,
-                "status": entry.status.value,
-                "booked_at": entry.booked_at,
-                "description": entry.description,
-                "merchant_name": m.name if m else None,
-                "mcc": m.mcc if m else None,
-                "merchant_city": m.city if m else None,
-                "merchant_country": m.country if m else None,
-                "card_id": entry.card_id,
-                "payment_id": entry.payment_id,
-            },
-        )
         self.session.execute(
             _INSERT_POSTINGS,
             [
@@ -262,6 +258,22 @@ class LedgerRepository:
                 }
                 for leg, leg_id, info in zip(entry.legs, leg_ids, leg_info, strict=True)
             ],
+        )
+        self.session.execute(
+            _INSERT_ENTRY,
+            {
+                "id": entry.id,
+                "kind": entry.kind,
+                "status": entry.status.value,
+                "booked_at": entry.booked_at,
+                "description": entry.description,
+                "merchant_name": m.name if m else None,
+                "mcc": m.mcc if m else None,
+                "merchant_city": m.city if m else None,
+                "merchant_country": m.country if m else None,
+                "card_id": entry.card_id,
+                "payment_id": entry.payment_id,
+            },
         )
 
     def transactions(
@@ -516,23 +528,46 @@ class IdempotencyRepository:
 
 
 class AuditRepository:
+    """Appends to one of the keyed audit chains (``domain/audit.py``); the key and the seals come
+    from ``Session.info["audit"]`` (``adapters/audit_seal.py``)."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _key(self) -> bytes:
+        sealer = self.session.info.get("audit")
+        if sealer is None:
+            raise RuntimeError("no audit key: open the database with bootstrap.open_database")
+        key: bytes = sealer.key
+        return key
+
+    def _chain(self) -> tuple[int, int, str]:
+        """The chain this transaction appends to: the one it already holds, else a free one."""
+        transaction = self.session.get_transaction()
+        held = self.session.info.get("audit_chain")
+        if held is not None and held[0] is transaction:
+            return held[1], held[2], held[3]
+        row = self.session.execute(_AUDIT_FREE_CHAIN).first()
+        if row is None:  # every chain is held (more writers than chains): queue on a random one
+            row = self.session.execute(_AUDIT_CHAIN, {"chain": random.randrange(AUDIT_CHAINS)}).one()
+        return int(row[0]), int(row[1]), str(row[2])
+
     def append(self, record: AuditRecord) -> str:
-        """Chain the record onto the head, under a row lock on the head (one chain, no forks)."""
-        head = self.session.execute(_AUDIT_HEAD).first()
-        if head is None:
-            self.session.execute(orm.audit_head.insert().values(id=1, seq=0, hash=GENESIS))
-            seq, prev = 1, GENESIS
-        else:
-            seq, prev = int(head[0]) + 1, str(head[1])
-        body = record.body(seq)
-        digest = chain_hash(prev, body)
+        """MAC the record onto a chain held by this transaction until it ends (other transactions
+        use other chains meanwhile); returns the entry's MAC."""
+        key = self._key()
+        chain, chain_seq, prev = self._chain()
+        chain_seq += 1
+        dialect = self.session.get_bind().dialect.name
+        seq = int(self.session.execute(_AUDIT_NEXT_SEQ[dialect]).scalar_one())
+        body = record.body(seq, chain, chain_seq)
+        mac = chain_mac(key, prev, body)
         self.session.execute(
             _AUDIT_INSERT,
             {
                 "seq": seq,
+                "chain": chain,
+                "chain_seq": chain_seq,
                 "at": record.at,
                 "action": record.action,
                 "client_id": record.client_id,
@@ -544,17 +579,29 @@ class AuditRepository:
                 "details": json.dumps(
                     record.details, sort_keys=True, separators=(",", ":"), ensure_ascii=False
                 ),
-                "prev_hash": prev,
-                "hash": digest,
+                "prev_mac": prev,
+                "mac": mac,
             },
         )
-        self.session.execute(_AUDIT_MOVE_HEAD, {"seq": seq, "hash": digest})
-        return digest
+        self.session.execute(_AUDIT_MOVE_HEAD, {"chain": chain, "seq": chain_seq, "mac": mac})
+        self.session.info["audit_chain"] = (self.session.get_transaction(), chain, chain_seq, mac)
+        self.session.info.setdefault("audit_pending", {})[chain] = (chain_seq, mac)
+        return mac
+
+    def heads(self) -> dict[int, tuple[int, str]]:
+        """Each chain's last (chain_seq, MAC) as the head rows record it."""
+        h = orm.audit_chains.c
+        return {int(r[0]): (int(r[1]), str(r[2])) for r in self.session.execute(select(h.id, h.seq, h.mac))}
 
     def head(self) -> tuple[int, str]:
-        h = orm.audit_head.c
-        row = self.session.execute(select(h.seq, h.hash).where(h.id == 1)).first()
+        """The newest entry's (seq, MAC) across all chains; (0, GENESIS) when the log is empty."""
+        a = orm.audit_log.c
+        row = self.session.execute(select(a.seq, a.mac).order_by(a.seq.desc()).limit(1)).first()
         return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+
+    def legacy_count(self) -> int:
+        """Entries of the unkeyed chain written before migration 0002 (kept read-only)."""
+        return int(self.session.execute(select(func.count()).select_from(orm.audit_log_v1)).scalar_one())
 
     def entries(self) -> Iterator[StoredEntry]:
         a = orm.audit_log.c
@@ -566,6 +613,8 @@ class AuditRepository:
                 details = {"unparseable": r["details"]}
             body = {
                 "seq": int(r["seq"]),
+                "chain": int(r["chain"]),
+                "chain_seq": int(r["chain_seq"]),
                 "at": r["at"],
                 "action": r["action"],
                 "client_id": r["client_id"],
@@ -576,4 +625,11 @@ class AuditRepository:
                 "outcome": r["outcome"],
                 "details": details,
             }
-            yield StoredEntry(seq=int(r["seq"]), body=body, prev_hash=r["prev_hash"], hash=r["hash"])
+            yield StoredEntry(
+                seq=int(r["seq"]),
+                chain=int(r["chain"]),
+                chain_seq=int(r["chain_seq"]),
+                body=body,
+                prev_mac=r["prev_mac"],
+                mac=r["mac"],
+            )

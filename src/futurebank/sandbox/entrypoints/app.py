@@ -33,8 +33,8 @@ from futurebank.sandbox.entrypoints.routers import (
     payments,
     profile,
 )
-from futurebank.sandbox.service_layer.messagebus import Replayed
 from futurebank.sandbox.entrypoints.security_headers import SecurityHeaders
+from futurebank.sandbox.service_layer.messagebus import Replayed
 
 
 def _instance(request: Request) -> str:

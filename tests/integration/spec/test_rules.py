@@ -76,6 +76,20 @@ def test_broken_fixture_fails_naming_file_item_and_rule(rule_id: str, tmp_path: 
     assert re.search(pattern, result.stderr), result.stderr
 
 
+def test_a_field_value_outside_its_schema_breaks_the_field_rule(tmp_path: Path) -> None:
+    """sphinx-needs field schemas (enums, types of needs_model.NEEDS_FIELDS) report as R-56."""
+    src = fixture_copy(tmp_path)
+    index = src / "index.md"
+    text = index.read_text(encoding="utf-8")
+    assert ":disposition: courtesy\n" in text
+    index.write_text(text.replace(":disposition: courtesy\n", ":disposition: gossip\n", 1), encoding="utf-8")
+    result = build(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert re.search(
+        r"index\.md:\d+: (WARNING|ERROR): MSG-0003 breaks R-56-need-field-valid: .*gossip", result.stderr
+    ), result.stderr
+
+
 def test_removing_a_real_disposition_names_that_message(tmp_path: Path) -> None:
     """Deleting one message's disposition in the real spec fails the build, naming the message."""
     src = tmp_path / "docs"

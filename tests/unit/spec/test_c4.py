@@ -113,16 +113,18 @@ def test_container_in_undeclared_zone_fails(tmp_path: Path) -> None:
 
 
 def test_missing_name_and_bad_scope_fail(tmp_path: Path) -> None:
-    with pytest.raises(SpecFileError, match="has no 'name'"):
+    with pytest.raises(SpecFileError, match="has no 'name'") as missing:
         load_model(write(tmp_path, GOOD.replace("    name: Customer\n", "")))
+    assert missing.value.rule == "R-46-c4-field-present"
     with pytest.raises(SpecFileError) as caught:
         load_model(write(tmp_path, GOOD.replace("scope: bank", "scope: partner")))
     assert caught.value.rule == "R-51-c4-scope-known"
 
 
 def test_unknown_top_level_key_and_self_relationship_fail(tmp_path: Path) -> None:
-    with pytest.raises(SpecFileError, match="unknown top-level keys: views"):
+    with pytest.raises(SpecFileError, match="unknown top-level keys: views") as unknown:
         load_model(write(tmp_path, GOOD + "views: []\n"))
+    assert unknown.value.rule == "R-45-c4-shape"
     with pytest.raises(SpecFileError) as caught:
         load_model(write(tmp_path, GOOD.replace("destination: db", "destination: gateway")))
     assert caught.value.rule == "R-53-c4-no-self-relationship"
@@ -166,3 +168,21 @@ def test_committed_model_is_valid_and_draws_both_views() -> None:
     dot = container_dot(model, "futurebank")
     for container in model.containers_of("futurebank"):
         assert f'"{container.id}"' in dot
+
+
+def test_non_text_field_and_unknown_shape_fail(tmp_path: Path) -> None:
+    with pytest.raises(SpecFileError) as caught:
+        load_model(write(tmp_path, GOOD.replace("technology: PostgreSQL", "technology: [PostgreSQL]")))
+    assert caught.value.rule == "R-47-c4-field-text"
+    with pytest.raises(SpecFileError) as caught:
+        load_model(write(tmp_path, GOOD.replace("shape: database", "shape: cloud")))
+    assert caught.value.rule == "R-52-c4-shape-known"
+    assert "'cloud'" in caught.value.detail
+
+
+def test_a_model_that_is_not_yaml_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "relationships: [unclosed\n")
+    with pytest.raises(SpecFileError) as caught:
+        load_model(path)
+    assert caught.value.rule == "R-44-yaml-syntax"
+    assert caught.value.line > GOOD.count("\n")

@@ -44,6 +44,14 @@ def test_every_rule_id_named_in_code_tests_or_docs_is_registered() -> None:
     assert not unknown, f"rule ids not in futurebank.spec.rules.RULES: {unknown}"
 
 
+def test_every_rule_is_named_by_a_test_that_breaks_it() -> None:
+    """Each rule id appears in a test besides this one (the test that breaks that rule)."""
+    tests = [p for p in sorted((REPO / "tests").rglob("*.py")) if p.name != Path(__file__).name]
+    named = rule_ids_named_in(tests)
+    untested = sorted(rule_id for rule_id in RULES if rule_id not in named)
+    assert not untested, f"rules no test names: {untested}"
+
+
 def test_rule_ids_and_numbers_are_unique() -> None:
     ids = [rule.id for rule in rules.ALL_RULES]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

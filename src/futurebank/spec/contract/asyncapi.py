@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from futurebank.spec.contract.model import STORY_ID, Contract, event_entities, finding_at
+from futurebank.spec.contract.model import Contract, event_entities, finding_at
 from futurebank.spec.rules import Finding
+from futurebank.spec.stories.model import STORY_ID
 from futurebank.spec.yaml_lines import pointer_join, resolve_pointer
 
 

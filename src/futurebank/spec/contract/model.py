@@ -82,7 +82,6 @@ OPENAPI_URI = "https://futurebank.example/spec/api/openapi.yaml"
 ASYNCAPI_URI = "https://futurebank.example/spec/api/asyncapi.yaml"
 ENTITY_URI = "https://futurebank.example/spec/entities/"
 ENTITY_SUFFIX = ".schema.yaml"
-STORY_ID = re.compile(r"^US-[0-9]{4}$")
 # Keywords that define what a value may be; descriptions, examples and x- annotations may differ.
 STRUCTURAL_KEYWORDS = (
     "type",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from futurebank.spec.contract.model import (
     STORIES_SERVED_BY_EVERY_OPERATION,
     STORIES_WITHOUT_API,
-    STORY_ID,
     Contract,
     Story,
     finding_at,
 )
 from futurebank.spec.rules import Finding
+from futurebank.spec.stories.model import STORY_ID
 from futurebank.spec.yaml_lines import pointer_join
 
 

@@ -30,10 +30,11 @@ chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 check: setup ## fast data checks: chat drift, ids
 	.venv/bin/futurebank chat check --seed $(SEED)
 
-lint: setup ## ruff and mypy
+lint: setup ## ruff, mypy and the import rules (lint-imports)
 	.venv/bin/ruff check src tests
 	.venv/bin/ruff format --check src tests
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 export: site ## write needs.json, traceability.csv/.xlsx and story exports into build/export
 	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export

@@ -13,7 +13,6 @@ extensions = [
     "sphinx.ext.graphviz",
     "futurebank.spec.sphinx_ext",
     "sphinxcontrib.openapi",  # static HTTP reference of docs/api/openapi.yaml
-    "futurebank.spec.pages.contract",  # contract checks (R-30 ...) in the build
 ]
 source_suffix = {".md": "markdown"}
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]

@@ -34,7 +34,6 @@ from pytest_bdd.scenario import scenario_wrapper_template_registry
 
 from futurebank.spec.stories import FAILURE_TAG, NOT_IN_SANDBOX_TAG, STORY_ID, match_step
 
-RESULTS_DIR = Path("build") / "acceptance"
 RESULTS_NAME = "results.json"
 REPORT_NAME = "report.json"
 OUTCOMES = ("passed", "failed", "skipped")

@@ -9,7 +9,7 @@ container sits in a declared trust zone) and renders two views as Graphviz DOT t
 * the container view of one system: its containers grouped by trust zone, plus the people and
   systems they talk to.
 
-A broken model raises :class:`~futurebank.spec.yaml_lines.SpecFileError` naming the file, the
+A broken model raises :class:`~futurebank.spec.rules.SpecFileError` naming the file, the
 line and the offending element, so the Sphinx build can report it where it is.
 """
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from futurebank.spec.yaml_lines import LineMap, SpecFileError, load_with_lines
+from futurebank.spec.rules import SpecFileError
+from futurebank.spec.yaml_lines import LineMap, load_with_lines
 
-KINDS = ("person", "system", "container")
 SCOPES = ("ours", "bank", "external")
 CONTAINER_SHAPES = {"app": "box", "database": "cylinder", "queue": "cds", "store": "folder"}
 # Fill colours per element role: ours stands out, the bank's existing systems are grey-blue,
@@ -93,34 +93,34 @@ def _text(node: LineMap, key: str, path: str, what: str, required: bool = True) 
     value = node.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise SpecFileError(path, node.line, "c4-missing-field", f"{what} has no {key!r}")
+            raise SpecFileError(path, node.line, "R-46-c4-field-present", f"{what} has no {key!r}")
         return ""
     if not isinstance(value, str):
-        raise SpecFileError(path, node.line, "c4-field-type", f"{what}: {key!r} must be text")
+        raise SpecFileError(path, node.line, "R-47-c4-field-text", f"{what}: {key!r} must be text")
     return value.strip()
 
 
 def _list(doc: LineMap, key: str, path: str) -> list[Any]:
     value = doc.get(key) or []
     if not isinstance(value, list):
-        raise SpecFileError(path, doc.line, "c4-yaml-shape", f"{key!r} must be a list")
+        raise SpecFileError(path, doc.line, "R-45-c4-shape", f"{key!r} must be a list")
     return value
 
 
 def _mapping(node: Any, path: str, fallback_line: int, what: str) -> LineMap:
     if not isinstance(node, LineMap):
-        raise SpecFileError(path, fallback_line, "c4-yaml-shape", f"each entry of {what} must be a mapping")
+        raise SpecFileError(path, fallback_line, "R-45-c4-shape", f"each entry of {what} must be a mapping")
     return node
 
 
 def parse_model(doc: Any, path: str) -> Model:
     """Build and check a model from loaded YAML (a LineMap); raise SpecFileError on any gap."""
     if not isinstance(doc, LineMap):
-        raise SpecFileError(path, 1, "c4-yaml-shape", "the file must be a mapping with people, systems, ...")
+        raise SpecFileError(path, 1, "R-45-c4-shape", "the file must be a mapping with people, systems, ...")
     unknown_keys = set(doc) - {"zones", "people", "systems", "relationships"}
     if unknown_keys:
         raise SpecFileError(
-            path, doc.line, "c4-yaml-shape", f"unknown top-level keys: {', '.join(sorted(unknown_keys))}"
+            path, doc.line, "R-45-c4-shape", f"unknown top-level keys: {', '.join(sorted(unknown_keys))}"
         )
     model = Model(path=path)
 
@@ -131,7 +131,7 @@ def parse_model(doc: Any, path: str) -> Model:
             raise SpecFileError(
                 path,
                 element.line,
-                "c4-duplicate-id",
+                "R-48-c4-id-unique",
                 f"element {element.id!r} is defined twice (first on line {first})",
             )
         model.elements[element.id] = element
@@ -146,7 +146,7 @@ def parse_model(doc: Any, path: str) -> Model:
             node.line,
         )
         if zone.id in model.zones:
-            raise SpecFileError(path, node.line, "c4-duplicate-id", f"zone {zone.id!r} is defined twice")
+            raise SpecFileError(path, node.line, "R-48-c4-id-unique", f"zone {zone.id!r} is defined twice")
         model.zones[zone.id] = zone
 
     for raw in _list(doc, "people", path):
@@ -170,7 +170,10 @@ def parse_model(doc: Any, path: str) -> Model:
         scope = _text(node, "scope", path, what)
         if scope not in SCOPES:
             raise SpecFileError(
-                path, node.line, "c4-bad-scope", f"{what} has scope {scope!r}; allowed: {', '.join(SCOPES)}"
+                path,
+                node.line,
+                "R-51-c4-scope-known",
+                f"{what} has scope {scope!r}; allowed: {', '.join(SCOPES)}",
             )
         add(
             Element(
@@ -185,7 +188,7 @@ def parse_model(doc: Any, path: str) -> Model:
         )
         containers = node.get("containers") or []
         if not isinstance(containers, list):
-            raise SpecFileError(path, node.line, "c4-yaml-shape", f"{what}: 'containers' must be a list")
+            raise SpecFileError(path, node.line, "R-45-c4-shape", f"{what}: 'containers' must be a list")
         for raw_container in containers:
             cnode = _mapping(raw_container, path, node.line, f"{what} containers")
             cid = _text(cnode, "id", path, f"a container of {what}")
@@ -195,7 +198,7 @@ def parse_model(doc: Any, path: str) -> Model:
                 raise SpecFileError(
                     path,
                     cnode.line,
-                    "c4-bad-shape",
+                    "R-52-c4-shape-known",
                     f"{cwhat} has shape {shape!r}; allowed: {', '.join(CONTAINER_SHAPES)}",
                 )
             zone_id = _text(cnode, "zone", path, cwhat)
@@ -203,7 +206,7 @@ def parse_model(doc: Any, path: str) -> Model:
                 raise SpecFileError(
                     path,
                     cnode.line,
-                    "c4-unknown-zone",
+                    "R-50-c4-zone-known",
                     f"{cwhat} is in zone {zone_id!r}, which is not declared under 'zones'",
                 )
             add(
@@ -230,12 +233,12 @@ def parse_model(doc: Any, path: str) -> Model:
                 raise SpecFileError(
                     path,
                     node.line,
-                    "c4-unknown-element",
+                    "R-49-c4-element-known",
                     f"relationship {end} {ident!r} is not a person, system or container of the model",
                 )
         if source == destination:
             raise SpecFileError(
-                path, node.line, "c4-self-relationship", f"relationship from {source!r} to itself"
+                path, node.line, "R-53-c4-no-self-relationship", f"relationship from {source!r} to itself"
             )
         model.relationships.append(
             Relationship(
@@ -352,7 +355,9 @@ def context_dot(model: Model) -> str:
 def container_dot(model: Model, system_id: str) -> str:
     """Container view of one system: containers clustered by trust zone inside the system boundary."""
     if system_id not in model.elements or model.elements[system_id].kind != "system":
-        raise SpecFileError(model.path, 1, "c4-unknown-element", f"no software system {system_id!r} to draw")
+        raise SpecFileError(
+            model.path, 1, "R-49-c4-element-known", f"no software system {system_id!r} to draw"
+        )
     system = model.elements[system_id]
     inside = {c.id for c in model.containers_of(system_id)}
     neighbours: list[str] = []

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from futurebank.spec.needs_model import DISPOSITIONS
-from futurebank.spec.yaml_lines import LineMap, SpecFileError, load_with_lines
-
-CHAT_DIR = Path("docs/chat")
+from futurebank.spec.rules import SpecFileError
+from futurebank.spec.yaml_lines import LineMap, load_with_lines
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def load_chat(chat_dir: Path) -> list[AnnotatedMessage]:
             raise SpecFileError(
                 annotations_path,
                 annotations.line,
-                "chat-annotation-unknown-id",
+                "R-14-chat-annotation-known",
                 f"{ann_id} is not a message of the chat",
             )
 
@@ -61,21 +60,24 @@ def load_chat(chat_dir: Path) -> list[AnnotatedMessage]:
             raise SpecFileError(
                 annotations_path,
                 annotations.line,
-                "chat-annotation-missing",
+                "R-15-chat-annotation-present",
                 f"{msg_id} has no annotation (translation and disposition)",
             )
         if not isinstance(annotation, dict):
             raise SpecFileError(
                 annotations_path,
                 annotations.line,
-                "chat-annotation-shape",
+                "R-16-chat-annotation-shape",
                 f"{msg_id} must be a mapping with en, disposition",
             )
         line = getattr(annotation, "line", annotations.line)
         text_en = str(annotation.get("en") or "").strip()
         if not text_en:
             raise SpecFileError(
-                annotations_path, line, "chat-translation-missing", f"{msg_id} has no English translation"
+                annotations_path,
+                line,
+                "R-17-chat-translation-present",
+                f"{msg_id} has no English translation",
             )
         disposition = annotation.get("disposition")
         if disposition is not None and disposition not in DISPOSITIONS:
@@ -91,7 +93,7 @@ def load_chat(chat_dir: Path) -> list[AnnotatedMessage]:
             raise SpecFileError(
                 participants_path,
                 participants.line,
-                "chat-participant-missing",
+                "R-18-chat-participant-known",
                 f"{author} (author of {msg_id}) has no role",
             )
         joined.append(

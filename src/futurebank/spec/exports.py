@@ -24,7 +24,6 @@ OWASP guard against CSV formula injection: Excel would otherwise evaluate a chat
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from futurebank.spec.chat_data import AnnotatedMessage, load_chat
+from futurebank.spec.needs_json import ExportError, load_needs
 
 MATRIX_HEADER = [
     "id",
@@ -72,24 +72,6 @@ DOCS_DIR = Path("docs")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_LIMIT = 32_767
 _WIDTHS = {"role": 28, "resolving_items": 36, "text_ru": 70, "text_en": 70, "title": 60, "traces": 36}
-
-
-class ExportError(ValueError):
-    """needs.json cannot be exported as it is (unreadable, or older than the chat data)."""
-
-
-def load_needs(needs_json: Path) -> dict[str, dict[str, Any]]:
-    """The needs of the current version of a sphinx-needs 9 ``needs.json``, by id."""
-    try:
-        data = json.loads(needs_json.read_text(encoding="utf-8"))
-        versions: Mapping[str, Any] = data["versions"]
-        version = versions.get(data.get("current_version", ""))
-        if version is None:  # a needs.json written with an explicit version only
-            version = versions[sorted(versions)[-1]]
-        needs: dict[str, dict[str, Any]] = version["needs"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise ExportError(f"{needs_json}: not a readable sphinx-needs needs.json ({exc})") from exc
-    return needs
 
 
 def id_list(value: Any) -> list[str]:

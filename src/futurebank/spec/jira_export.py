@@ -20,7 +20,6 @@ Columns follow Jira's CSV importer:
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from futurebank.spec.needs_json import load_needs
 from futurebank.spec.stories import Feature, Scenario, load_features, scenarios_by_story
 
 PRIORITY_MAP = {"must": "Highest", "should": "High", "could": "Medium", "wont": "Low"}
@@ -37,17 +37,6 @@ _ROLE = re.compile(r"\{[a-z:-]+\}`([^`<]*?)\s*(?:<[^>]*>)?`")
 _ACCEPTANCE_LINE = re.compile(r"^Acceptance criteria: .*$", re.MULTILINE)
 # Excel refuses cells longer than this; Jira's own text fields are shorter still.
 _XLSX_CELL_LIMIT = 32_767
-
-
-def load_needs(needs_json: Path) -> dict[str, dict[str, Any]]:
-    """The needs of the current version in a sphinx-needs ``needs.json``."""
-    data = json.loads(needs_json.read_text(encoding="utf-8"))
-    versions: Mapping[str, Any] = data.get("versions", {})
-    version = versions.get(data.get("current_version", ""), None)
-    if version is None and versions:
-        version = next(iter(versions.values()))
-    needs: dict[str, dict[str, Any]] = (version or {}).get("needs", {})
-    return needs
 
 
 def jira_text(markdown: str) -> str:

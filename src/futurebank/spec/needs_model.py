@@ -1,13 +1,16 @@
 """The spec's data model: need types, fields, link types and validation rules.
 
 This module is the single source for the model. ``docs/conf.py`` and the rule-test fixtures
-both read it, so a rule exists in exactly one place. Each rule has a stable id (``R-xx-name``);
-the build reports violations as ``file:line: <need id> breaks <rule id>: <message>``.
+both read it. The rules' ids and texts live in ``futurebank.spec.rules`` with every other rule; here
+each one gets its sphinx-needs schema. The build reports violations as
+``file:line: <need id> breaks <rule id>: <rule text> (<detail>)``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from futurebank.spec.rules import rule_texts
 
 DISPOSITIONS = [
     "requirement",
@@ -177,16 +180,19 @@ def _links_point_to(link: str, need_type: str) -> dict[str, Any]:
     return {link: {"type": "array", "items": {"local": {"properties": {"type": {"const": need_type}}}}}}
 
 
+RULES_TEXT = rule_texts("needs")
+
+# The sphinx-needs schemas of the needs rules; their ids and texts come from futurebank.spec.rules.
 RULES: list[dict[str, Any]] = [
     {
         "id": "R-01-msg-disposition",
-        "message": "every chat message has exactly one disposition",
+        "message": RULES_TEXT["R-01-msg-disposition"],
         "select": _select_type("msg"),
         "validate": {"local": {"required": ["disposition"]}},
     },
     {
         "id": "R-02-msg-resolved",
-        "message": "a message that is not courtesy is resolved by at least one spec item tracing to it",
+        "message": RULES_TEXT["R-02-msg-resolved"],
         "select": {
             "properties": {"type": {"const": "msg"}, "disposition": _enum(RESOLVABLE_DISPOSITIONS)},
             "required": ["disposition"],
@@ -203,7 +209,7 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "id": "R-03-msg-duplicate-names-original",
-        "message": "a duplicate message names the message it repeats",
+        "message": RULES_TEXT["R-03-msg-duplicate-names-original"],
         "select": {
             "properties": {"type": {"const": "msg"}, "disposition": {"const": "duplicate"}},
             "required": ["disposition"],
@@ -212,31 +218,31 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "id": "R-04-item-traced",
-        "message": "a spec item traces to at least one chat message, or is marked derived with a rationale",
+        "message": RULES_TEXT["R-04-item-traced"],
         "select": {"properties": {"type": _enum(TRACED_TYPES), "derived": {"const": ""}}},
         "validate": {"local": _require_links("traces")},
     },
     {
         "id": "R-05-traces-point-to-messages",
-        "message": "traces links point to chat messages only",
+        "message": RULES_TEXT["R-05-traces-point-to-messages"],
         "select": {"properties": {"type": _enum(TRACED_TYPES)}},
         "validate": {"network": _links_point_to("traces", "msg")},
     },
     {
         "id": "R-06-scope-decision",
-        "message": "a scope record states its decision (mvp/later/out) and its area",
+        "message": RULES_TEXT["R-06-scope-decision"],
         "select": _select_type("scope"),
         "validate": {"local": {"required": ["decision", "area"]}},
     },
     {
         "id": "R-07-scope-evidence",
-        "message": "a scope record cites at least one public source",
+        "message": RULES_TEXT["R-07-scope-evidence"],
         "select": _select_type("scope"),
         "validate": {"local": _require_links("cites"), "network": _links_point_to("cites", "source")},
     },
     {
         "id": "R-08-scope-reopen-trigger",
-        "message": "a later or out decision names the measurable trigger that would reopen it",
+        "message": RULES_TEXT["R-08-scope-reopen-trigger"],
         "select": {
             "properties": {"type": {"const": "scope"}, "decision": _enum(["later", "out"])},
             "required": ["decision"],
@@ -245,7 +251,7 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "id": "R-09-finding-raises-question",
-        "message": "an audit finding has a category, a severity and raises a question for the stakeholders",
+        "message": RULES_TEXT["R-09-finding-raises-question"],
         "select": _select_type("finding"),
         "validate": {
             "local": {"allOf": [{"required": ["category", "severity"]}, _require_links("raises")]},
@@ -254,13 +260,13 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "id": "R-10-question-owner",
-        "message": "an open question names the role who must answer it",
+        "message": RULES_TEXT["R-10-question-owner"],
         "select": _select_type("question"),
         "validate": {"local": _require_nonempty("owner")},
     },
     {
         "id": "R-11-kpi-measurable",
-        "message": "a KPI has a metric, unit, baseline, target, deadline and measurement method",
+        "message": RULES_TEXT["R-11-kpi-measurable"],
         "select": _select_type("kpi"),
         "validate": {
             "local": _require_nonempty("metric", "unit", "baseline", "target", "deadline", "method")
@@ -268,13 +274,13 @@ RULES: list[dict[str, Any]] = [
     },
     {
         "id": "R-12-source-citable",
-        "message": "a source has a title, publisher, publication date and link",
+        "message": RULES_TEXT["R-12-source-citable"],
         "select": _select_type("source"),
         "validate": {"local": _require_nonempty("publisher", "published", "url")},
     },
     {
         "id": "R-13-adr-status",
-        "message": "an ADR has a MADR status and a decision date",
+        "message": RULES_TEXT["R-13-adr-status"],
         "select": _select_type("adr"),
         "validate": {"local": {"allOf": [{"required": ["adr_status"]}, _require_nonempty("decided")]}},
     },

@@ -1,118 +1,51 @@
-"""Sphinx extension: generated spec pages and located rule violations.
+"""Sphinx extension: generated spec pages and every rule check, reported with file, line, item and rule.
 
-* A fenced block ```` ```{generated} NAME ```` in a MyST page is replaced, when the page is
-  read, by the MyST text that generator ``NAME`` produces from the spec data. Pages therefore
-  show data without copying it (one source of truth).
-* After sphinx-needs validates every need against the rules in ``needs_model``, each violation
-  is reported again as ``file:line: WARNING: <need id> breaks <rule id>: <message>`` so the
-  build output names the file, the item and the rule. With ``-W`` the build fails.
+* A fenced block ```` ```{generated} NAME ```` in a MyST page is replaced, when the page is read, by the
+  MyST text the generator ``NAME`` produces from the spec data (one source of truth). The generators are
+  registered explicitly: :data:`PAGE_MODULES` lists the modules of ``futurebank.spec.pages`` and each
+  module's ``GENERATORS`` maps block names to functions (see ``futurebank.spec.pages`` for adding one).
+* When writing starts, once every page is read and sphinx-needs has validated each need against the
+  schemas of ``needs_model``, :func:`report_checks` runs every check in one place: the needs rules, the
+  story checks and the contract checks. Each finding is reported by ``futurebank.spec.report`` as
+  ``file:line: WARNING: <item> breaks <rule id>: <rule text> (<detail>)``. With ``-W`` the build fails.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
-from sphinx.util import logging
 
 from futurebank.spec.chat_data import load_chat
-from futurebank.spec.needs_model import RULES
-from futurebank.spec.yaml_lines import SpecFileError
+from futurebank.spec.contract import check_contract, stories_from_markdown
+from futurebank.spec.pages import Generator, architecture, bench, chat, contract, repo_root, rules, stories
+from futurebank.spec.report import report
+from futurebank.spec.rules import RULES, Finding, SpecFileError
+from futurebank.spec.stories import check, load_features, load_seed, load_stories
 
-logger = logging.getLogger(__name__)
-
-Generator = Callable[[Sphinx], str]
-GENERATORS: dict[str, Generator] = {}
+# Every page module, in one explicit list (a new page adds its module here).
+PAGE_MODULES: tuple[ModuleType, ...] = (architecture, bench, chat, contract, rules, stories)
 GENERATED_BLOCK = re.compile(r"^```\{generated\}\s+(?P<name>[a-z0-9-]+)\s*\n```\s*$", re.MULTILINE)
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#+\-.!|$~])")
 
 
-def generator(name: str) -> Callable[[Generator], Generator]:
-    def register(func: Generator) -> Generator:
-        GENERATORS[name] = func
-        return func
-
-    return register
-
-
-def md_escape(text: str) -> str:
-    """Escape Markdown punctuation so chat text renders literally."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+def collect_generators(modules: Iterable[ModuleType]) -> dict[str, Generator]:
+    """Block name -> generator over the modules' ``GENERATORS``; a name claimed twice is an error."""
+    found: dict[str, Generator] = {}
+    for module in modules:
+        for name, func in module.GENERATORS.items():
+            if name in found:
+                raise ValueError(f"generated block {name!r} is registered twice (again by {module.__name__})")
+            found[name] = func
+    return found
 
 
-def md_lines(text: str) -> str:
-    """Literal text with its line breaks kept (CommonMark hard breaks)."""
-    return "\\\n".join(md_escape(line) for line in text.splitlines())
-
-
-def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown pipe table; cells must already be escaped (see md_escape)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def repo_root(app: Sphinx) -> Path:
-    return Path(app.srcdir).parent
-
-
-@generator("chat-log")
-def chat_log(app: Sphinx) -> str:
-    """Every chat message as a ``msg`` need: Russian original beside our English translation."""
-    chat_dir = Path(app.srcdir) / "chat"
-    for data_file in ("messages.yaml", "participants.yaml", "annotations.yaml"):
-        app.env.note_dependency(str(chat_dir / data_file))
-    try:
-        messages = load_chat(chat_dir)
-    except SpecFileError as exc:
-        logger.warning(
-            "%s", exc.detail, location=f"{exc.path}:{exc.line}", type="futurebank", subtype=exc.rule
-        )
-        return ""
-    parts: list[str] = []
-    day = ""
-    for msg in messages:
-        if msg.sent_at[:10] != day:
-            day = msg.sent_at[:10]
-            parts.append(f"## {day}\n")
-        options = [
-            f":id: {msg.id}",
-            f":sent_at: {msg.sent_at}",
-            f":author: {msg.author}",
-            f":role: {msg.role}",
-        ]
-        if msg.disposition:
-            options.append(f":disposition: {msg.disposition}")
-        if msg.duplicates:
-            options.append(f":duplicates: {msg.duplicates}")
-        title = f"{msg.author} {msg.sent_at[11:16]}"
-        parts.append(
-            "\n".join(
-                [
-                    f"````{{msg}} {title}",
-                    *options,
-                    "",
-                    "```{list-table}",
-                    ":widths: 50 50",
-                    ":header-rows: 1",
-                    ":class: chat-pair",
-                    "",
-                    "* - Русский (оригинал)",
-                    "  - English (our translation)",
-                    "* - " + md_lines(msg.text_ru).replace("\n", "\n    "),
-                    "  - " + md_lines(msg.text_en).replace("\n", "\n    "),
-                    "```",
-                    "````",
-                    "",
-                ]
-            )
-        )
-    return "\n".join(parts)
+GENERATORS = collect_generators(PAGE_MODULES)
 
 
 def expand_generated(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -120,73 +53,86 @@ def expand_generated(app: Sphinx, docname: str, source: list[str]) -> None:
         name = match["name"]
         func = GENERATORS.get(name)
         if func is None:
-            logger.warning(
-                "unknown generated block %r", name, location=docname, type="futurebank", subtype="generated"
-            )
+            line = source[0].count("\n", 0, match.start()) + 1
+            detail = f"known blocks: {', '.join(sorted(GENERATORS))}"
+            path = app.env.doc2path(docname)
+            report([Finding("R-54-generated-block-known", name, detail, path, line)], repo_root(app))
             return ""
         return func(app)
 
     source[0] = GENERATED_BLOCK.sub(replace, source[0])
 
 
-def generated_need_locations(app: Sphinx) -> dict[str, str]:
+# --- the checks, all in the write-started event -------------------------------------------------------------
+
+
+def generated_need_locations(app: Sphinx) -> dict[str, tuple[Path, int]]:
     """Where generated needs really live: the data file and line, by need id."""
     try:
         messages = load_chat(Path(app.srcdir) / "chat")
     except (SpecFileError, OSError):
         return {}
-    root = repo_root(app)
-    return {
-        msg.id: f"{Path(msg.annotation_path).resolve().relative_to(root.resolve())}:{msg.annotation_line}"
-        for msg in messages
-    }
+    return {msg.id: (Path(msg.annotation_path), msg.annotation_line) for msg in messages}
 
 
-def report_violations(app: Sphinx, builder: Builder) -> None:
-    """Re-report sphinx-needs schema violations with file, line, need id and rule id."""
-    report = Path(app.outdir) / "schema_violations.json"
-    if not report.exists():
+def needs_findings(app: Sphinx) -> Iterator[Finding]:
+    """The sphinx-needs schema violations (rules R-01 … R-13), located at the page or data file."""
+    violations_file = Path(app.outdir) / "schema_violations.json"
+    if not violations_file.exists():
         return
     from sphinx_needs.data import SphinxNeedsData
 
     needs = SphinxNeedsData(app.env).get_needs_view()
-    rule_messages = {rule["id"]: rule["message"] for rule in RULES}
     data_locations = generated_need_locations(app)
-    violations: dict[str, list[dict[str, Any]]] = json.loads(report.read_text())["validation_warnings"]
+    violations: dict[str, list[dict[str, Any]]] = json.loads(violations_file.read_text())[
+        "validation_warnings"
+    ]
     for need_id, entries in sorted(violations.items()):
         need = needs.get(need_id)
-        location: str | tuple[str, int | None] | None = data_locations.get(need_id)
+        location = data_locations.get(need_id)
         if location is None and need is not None:
-            location = (need["docname"] or "", need["lineno"])
+            location = (app.env.doc2path(need["docname"] or ""), need["lineno"] or 1)
+        path, line = location or (Path(app.srcdir), 1)
         for entry in entries:
             details = entry["details"]
             rule = details["schema_path"].split("[", 1)[0]
-            message = details.get("user_msg") or rule_messages.get(rule, "")
-            logger.warning(
-                "%s breaks %s: %s (%s)",
-                need_id,
-                rule,
-                message,
-                details.get("validation_msg", ""),
-                location=location,
-                type="futurebank",
-                subtype="rule",
-            )
+            detail = str(details.get("validation_msg", ""))
+            if rule not in RULES:  # a field schema of needs_model (an enum, a type), not a numbered rule
+                rule, detail = "R-56-need-field-valid", f"{details['schema_path']}: {detail}"
+            yield Finding(rule, need_id, detail, path, line)
 
 
-def _load_page_generators() -> None:
-    """Import every module in futurebank.spec.pages: each registers its generators."""
-    import importlib
-    import pkgutil
+def story_findings(docs: Path, root: Path) -> list[Finding]:
+    """The story checks (R-19 … R-29) on ``docs/stories``, when the spec has stories there."""
+    stories_dir = docs / "stories"
+    if not stories_dir.is_dir():
+        return []
+    features, findings = load_features(stories_dir / "features", root)
+    seed_path = stories_dir / "seed.yaml"
+    seed = None
+    if not seed_path.is_file():
+        findings.append(
+            Finding("R-28-seed-consistent", "seed.yaml", "the seed contract is missing", seed_path, 1)
+        )
+    else:
+        try:
+            seed = load_seed(seed_path, root)
+        except SpecFileError as exc:
+            findings.append(exc.finding)
+    return findings + check(load_stories(stories_dir, root), features, seed)
 
-    from futurebank.spec import pages
 
-    for module in pkgutil.iter_modules(pages.__path__):
-        importlib.import_module(f"{pages.__name__}.{module.name}")
+def report_checks(app: Sphinx, builder: Builder) -> None:
+    """Run every check once all pages are read, and report each finding."""
+    docs, root = Path(app.srcdir), repo_root(app)
+    findings = [*needs_findings(app), *story_findings(docs, root)]
+    if (docs / "api" / "openapi.yaml").exists():
+        findings += check_contract(docs, stories_from_markdown(docs))
+    report(findings, root)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    _load_page_generators()
     app.connect("source-read", expand_generated)
-    app.connect("write-started", report_violations, priority=900)
+    # after sphinx-needs writes schema_violations.json (its own write-started handler)
+    app.connect("write-started", report_checks, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

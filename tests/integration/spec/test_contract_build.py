@@ -24,7 +24,6 @@ extensions = [
     "sphinx_needs",
     "sphinx.ext.graphviz",
     "futurebank.spec.sphinx_ext",
-    "futurebank.spec.pages.contract",
 ]
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build"]

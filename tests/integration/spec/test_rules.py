@@ -76,6 +76,46 @@ def test_broken_fixture_fails_naming_file_item_and_rule(rule_id: str, tmp_path: 
     assert re.search(pattern, result.stderr), result.stderr
 
 
+def test_a_field_value_outside_its_schema_breaks_the_field_rule(tmp_path: Path) -> None:
+    """sphinx-needs field schemas (enums, types of needs_model.NEEDS_FIELDS) report as R-56."""
+    src = fixture_copy(tmp_path)
+    index = src / "index.md"
+    text = index.read_text(encoding="utf-8")
+    assert ":disposition: courtesy\n" in text
+    index.write_text(text.replace(":disposition: courtesy\n", ":disposition: gossip\n", 1), encoding="utf-8")
+    result = build(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert re.search(
+        r"index\.md:\d+: (WARNING|ERROR): MSG-0003 breaks R-56-need-field-valid: .*gossip", result.stderr
+    ), result.stderr
+
+
+def test_unknown_generated_block_and_unreadable_bench_result_break_the_build_rules(tmp_path: Path) -> None:
+    """R-54 and R-55 in one build: a {generated} block no page module registers, and a bench result
+    file that is not one (the repository root is the source dir's parent, here tmp_path)."""
+    src = fixture_copy(tmp_path)
+    index = src / "index.md"
+    index.write_text(
+        index.read_text(encoding="utf-8")
+        + "\n## Generated\n\n```{generated} no-such-block\n```\n\n```{generated} bench-latest\n```\n",
+        encoding="utf-8",
+    )
+    latest = tmp_path / "build" / "bench" / "latest.json"
+    latest.parent.mkdir(parents=True)
+    latest.write_text('{"http": {}}', encoding="utf-8")
+    result = build(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert re.search(
+        r"src/index\.md:\d+: (WARNING|ERROR): no-such-block breaks R-54-generated-block-known: "
+        r".*bench-latest",
+        result.stderr,
+    ), result.stderr
+    assert re.search(
+        r"build/bench/latest\.json:1: (WARNING|ERROR): latest\.json breaks R-55-bench-result-readable: ",
+        result.stderr,
+    ), result.stderr
+
+
 def test_removing_a_real_disposition_names_that_message(tmp_path: Path) -> None:
     """Deleting one message's disposition in the real spec fails the build, naming the message."""
     src = tmp_path / "docs"

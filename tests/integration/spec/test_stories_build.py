@@ -218,6 +218,34 @@ def test_broken_suite_fails_the_build_naming_file_line_story_and_rule(
     assert re.search(pattern, result.stderr), result.stderr
 
 
+def test_story_checks_run_with_every_other_check_even_without_the_scenarios_page(tmp_path: Path) -> None:
+    """The story checks run when writing starts, with the needs and contract checks, not inside a page."""
+    src = make_spec(tmp_path, FEATURE.replace("@US-0001 @failure", "@US-0001", 1))
+    (src / "stories" / "acceptance.md").write_text("# Acceptance\n\nNo generated block.\n", encoding="utf-8")
+    page = src / "stories" / "ep-0001-cards.md"
+    text = page.read_text(encoding="utf-8")
+    assert "Acceptance criteria: {ref}`acceptance-us-0001`." in text
+    page.write_text(text.replace("Acceptance criteria: {ref}`acceptance-us-0001`.", ""), encoding="utf-8")
+    result = build(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert re.search(
+        r"src/stories/features/ep-0001-cards\.feature:\d+: (WARNING|ERROR): US-0001 breaks "
+        r"R-21-must-story-has-failure-path: ",
+        result.stderr,
+    ), result.stderr
+
+
+def test_a_seed_that_is_not_yaml_fails_the_build_naming_its_line(tmp_path: Path) -> None:
+    src = make_spec(tmp_path)
+    seed = src / "stories" / "seed.yaml"
+    seed.write_text(seed.read_text(encoding="utf-8") + "broken: [unclosed\n", encoding="utf-8")
+    result = build(src, tmp_path / "out")
+    assert result.returncode != 0
+    assert re.search(
+        r"src/stories/seed\.yaml:\d+: (WARNING|ERROR): seed\.yaml breaks R-44-yaml-syntax: ", result.stderr
+    ), result.stderr
+
+
 def test_jira_export_reads_the_builds_needs_json(tmp_path: Path) -> None:
     src = make_spec(tmp_path)
     assert build(src, tmp_path / "out").returncode == 0

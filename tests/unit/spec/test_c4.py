@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from futurebank.spec.c4 import container_dot, context_dot, load_model
-from futurebank.spec.yaml_lines import SpecFileError
+from futurebank.spec.rules import SpecFileError
 
 REPO = Path(__file__).resolve().parents[3]
 COMMITTED = REPO / "docs" / "architecture" / "c4.yaml"
@@ -81,7 +81,7 @@ def test_unknown_element_in_relationship_names_file_line_and_element(tmp_path: P
     with pytest.raises(SpecFileError) as caught:
         load_model(path)
     error = caught.value
-    assert error.rule == "c4-unknown-element"
+    assert error.rule == "R-49-c4-element-known"
     assert error.path == str(path)
     assert "'core_bankin'" in error.detail
     # the line is the relationship's own entry, not the top of the file
@@ -100,7 +100,7 @@ def test_duplicate_id_across_kinds_fails(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("      - id: db\n", "      - id: customer\n"))
     with pytest.raises(SpecFileError) as caught:
         load_model(path)
-    assert caught.value.rule == "c4-duplicate-id"
+    assert caught.value.rule == "R-48-c4-id-unique"
     assert "'customer'" in caught.value.detail
 
 
@@ -108,24 +108,26 @@ def test_container_in_undeclared_zone_fails(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("zone: data", "zone: vault"))
     with pytest.raises(SpecFileError) as caught:
         load_model(path)
-    assert caught.value.rule == "c4-unknown-zone"
+    assert caught.value.rule == "R-50-c4-zone-known"
     assert "'db'" in caught.value.detail and "'vault'" in caught.value.detail
 
 
 def test_missing_name_and_bad_scope_fail(tmp_path: Path) -> None:
-    with pytest.raises(SpecFileError, match="has no 'name'"):
+    with pytest.raises(SpecFileError, match="has no 'name'") as missing:
         load_model(write(tmp_path, GOOD.replace("    name: Customer\n", "")))
+    assert missing.value.rule == "R-46-c4-field-present"
     with pytest.raises(SpecFileError) as caught:
         load_model(write(tmp_path, GOOD.replace("scope: bank", "scope: partner")))
-    assert caught.value.rule == "c4-bad-scope"
+    assert caught.value.rule == "R-51-c4-scope-known"
 
 
 def test_unknown_top_level_key_and_self_relationship_fail(tmp_path: Path) -> None:
-    with pytest.raises(SpecFileError, match="unknown top-level keys: views"):
+    with pytest.raises(SpecFileError, match="unknown top-level keys: views") as unknown:
         load_model(write(tmp_path, GOOD + "views: []\n"))
+    assert unknown.value.rule == "R-45-c4-shape"
     with pytest.raises(SpecFileError) as caught:
         load_model(write(tmp_path, GOOD.replace("destination: db", "destination: gateway")))
-    assert caught.value.rule == "c4-self-relationship"
+    assert caught.value.rule == "R-53-c4-no-self-relationship"
 
 
 def test_context_view_lifts_container_links_to_systems(tmp_path: Path) -> None:
@@ -166,3 +168,21 @@ def test_committed_model_is_valid_and_draws_both_views() -> None:
     dot = container_dot(model, "futurebank")
     for container in model.containers_of("futurebank"):
         assert f'"{container.id}"' in dot
+
+
+def test_non_text_field_and_unknown_shape_fail(tmp_path: Path) -> None:
+    with pytest.raises(SpecFileError) as caught:
+        load_model(write(tmp_path, GOOD.replace("technology: PostgreSQL", "technology: [PostgreSQL]")))
+    assert caught.value.rule == "R-47-c4-field-text"
+    with pytest.raises(SpecFileError) as caught:
+        load_model(write(tmp_path, GOOD.replace("shape: database", "shape: cloud")))
+    assert caught.value.rule == "R-52-c4-shape-known"
+    assert "'cloud'" in caught.value.detail
+
+
+def test_a_model_that_is_not_yaml_names_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD + "relationships: [unclosed\n")
+    with pytest.raises(SpecFileError) as caught:
+        load_model(path)
+    assert caught.value.rule == "R-44-yaml-syntax"
+    assert caught.value.line > GOOD.count("\n")

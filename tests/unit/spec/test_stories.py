@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from futurebank.spec.pages.stories import render_scenarios, sandbox_run_status
+from futurebank.spec.rules import Finding
 from futurebank.spec.stories import (
     RULES,
     VOCABULARY,
     FeatureParseError,
     Step,
-    Violation,
     check,
     load_features,
     load_run_results,
@@ -125,13 +125,13 @@ def make_project(tmp_path: Path, page: str = STORY_PAGE, feature: str = FEATURE,
     return stories
 
 
-def run_checks(stories: Path) -> list[Violation]:
+def run_checks(stories: Path) -> list[Finding]:
     records = load_stories(stories, stories.parent)
     features, violations = load_features(stories / "features", stories.parent)
     return violations + check(records, features, load_seed(stories / "seed.yaml", stories.parent))
 
 
-def rules_of(violations: list[Violation]) -> set[str]:
+def rules_of(violations: list[Finding]) -> set[str]:
     return {v.rule for v in violations}
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from sphinx.application import Sphinx
-from sphinx.util import logging
 
 from futurebank.spec.c4 import Model, container_dot, context_dot, load_model
-from futurebank.spec.sphinx_ext import generator, md_escape, md_table
-from futurebank.spec.yaml_lines import SpecFileError
-
-logger = logging.getLogger(__name__)
+from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
+from futurebank.spec.report import report
+from futurebank.spec.rules import SpecFileError
 
 MODEL_FILE = Path("architecture") / "c4.yaml"
 FOCUS_SYSTEM = "futurebank"  # the system whose containers the container view shows
@@ -29,9 +27,7 @@ def _model(app: Sphinx) -> Model | None:
         return load_model(path)
     except SpecFileError as exc:
         # report where the model is wrong; the page renders without the diagram
-        logger.warning(
-            "%s", exc.detail, location=f"{exc.path}:{exc.line}", type="futurebank", subtype=exc.rule
-        )
+        report([exc.finding], repo_root(app))
         return None
 
 
@@ -43,7 +39,6 @@ def _cell(text: str) -> str:
     return md_escape(" ".join(text.split()))
 
 
-@generator("c4-context")
 def c4_context(app: Sphinx) -> str:
     model = _model(app)
     if model is None:
@@ -55,7 +50,6 @@ def c4_context(app: Sphinx) -> str:
     )
 
 
-@generator("c4-containers")
 def c4_containers(app: Sphinx) -> str:
     model = _model(app)
     if model is None:
@@ -67,7 +61,6 @@ def c4_containers(app: Sphinx) -> str:
     )
 
 
-@generator("c4-elements")
 def c4_elements(app: Sphinx) -> str:
     """Every element of the model as a table: the text behind the boxes."""
     model = _model(app)
@@ -90,7 +83,6 @@ def c4_elements(app: Sphinx) -> str:
     return md_table(["Id", "Name", "Kind", "Technology", "Trust zone", "Description"], rows)
 
 
-@generator("c4-relationships")
 def c4_relationships(app: Sphinx) -> str:
     """Every relationship of the model: the integration inventory."""
     model = _model(app)
@@ -108,7 +100,6 @@ def c4_relationships(app: Sphinx) -> str:
     return md_table(["From", "To", "What", "Technology"], rows)
 
 
-@generator("c4-zones")
 def c4_zones(app: Sphinx) -> str:
     """Trust zones and the containers each holds."""
     model = _model(app)
@@ -119,3 +110,12 @@ def c4_zones(app: Sphinx) -> str:
         members = ", ".join(e.name for e in model.elements.values() if e.zone == zone.id)
         rows.append([_cell(zone.name), _cell(zone.description), _cell(members)])
     return md_table(["Trust zone", "What it protects", "Containers"], rows)
+
+
+GENERATORS: dict[str, Generator] = {
+    "c4-context": c4_context,
+    "c4-containers": c4_containers,
+    "c4-elements": c4_elements,
+    "c4-relationships": c4_relationships,
+    "c4-zones": c4_zones,
+}

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
-from sphinx.util import logging
 
-from futurebank.spec.sphinx_ext import generator, md_table, repo_root
+from futurebank.spec.pages import Generator, md_table, repo_root
+from futurebank.spec.report import report
+from futurebank.spec.rules import Finding
 
-logger = logging.getLogger(__name__)
 LATEST = Path("build") / "bench" / "latest.json"
 
 
@@ -47,7 +47,6 @@ def render_bench(figures: dict[str, Any] | None) -> str:
     return f"Latest run of `make bench` (from `{LATEST}`):\n\n" + md_table(["Figure", "Value"], rows)
 
 
-@generator("bench-latest")
 def bench_latest(app: Sphinx) -> str:
     path = repo_root(app) / LATEST
     if not path.exists():
@@ -57,12 +56,10 @@ def bench_latest(app: Sphinx) -> str:
         figures = json.loads(path.read_text(encoding="utf-8"))
         return render_bench(figures)
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        logger.warning(
-            "%s is not a benchmark result: %s",
-            LATEST,
-            exc,
-            location=str(LATEST),
-            type="futurebank",
-            subtype="bench",
-        )
+        report([Finding("R-55-bench-result-readable", LATEST.name, str(exc), path, 1)], repo_root(app))
         return ""
+
+
+GENERATORS: dict[str, Generator] = {
+    "bench-latest": bench_latest,
+}

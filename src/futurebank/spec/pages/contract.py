@@ -1,4 +1,4 @@
-"""Pages generated from the contract files, and the contract checks in the Sphinx build.
+"""Pages generated from the contract files.
 
 Generators (use them with ```` ```{generated} NAME ```` in a page):
 
@@ -10,9 +10,7 @@ Generators (use them with ```` ```{generated} NAME ```` in a page):
 * ``entity-erd``: the entity-relationship diagram (Graphviz), from ``$ref`` and ``x-references``.
 * ``contract-rules``: the contract rules and the stories that need no API.
 
-As an extension (``futurebank.spec.pages.contract`` in ``docs/conf.py``) it runs every contract check of
-``futurebank.spec.contract`` once the stories are known and reports each finding as
-``file:line: WARNING: <item> breaks <rule>: <message>``.
+The contract checks themselves run with every other check in ``futurebank.spec.sphinx_ext.report_checks``.
 """
 
 from __future__ import annotations
@@ -22,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
-from sphinx.builders import Builder
-from sphinx.util import logging
 
 from futurebank.spec.contract import (
     ENTITY_SUFFIX,
@@ -33,17 +29,14 @@ from futurebank.spec.contract import (
     STORIES_WITHOUT_API,
     Contract,
     Operation,
-    Story,
-    check_contract,
     deref,
     entity_of,
     event_entities,
     exposed_entities,
     load_contract,
 )
-from futurebank.spec.sphinx_ext import generator, md_table, repo_root
-
-logger = logging.getLogger(__name__)
+from futurebank.spec.pages import Generator, md_table
+from futurebank.spec.rules import SpecFileError
 
 PD_LABELS = {
     "none": "none",
@@ -67,8 +60,7 @@ def _contract(app: Sphinx) -> Contract | None:
             app.env.note_dependency(str(path))
     try:
         return load_contract(docs)
-    except Exception as exc:  # reported by the checks with file and line; the page stays empty
-        logger.warning("cannot load the contract: %s", exc, type="futurebank", subtype="contract")
+    except (SpecFileError, OSError):  # reported by check_contract as R-31 with file and line
         return None
 
 
@@ -169,7 +161,6 @@ def _operation_block(contract: Contract, operation: Operation) -> str:
     return "\n".join(lines)
 
 
-@generator("contract-operations")
 def contract_operations(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
@@ -194,7 +185,6 @@ def _tag(operation: Operation) -> str:
 # --- events -----------------------------------------------------------------------------------------------
 
 
-@generator("contract-events")
 def contract_events(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None or contract.asyncapi is None:
@@ -283,7 +273,6 @@ def _field_row(entity: str, name: str, prop: dict[str, Any], with_entity: bool) 
     return "| " + " | ".join(cells) + " |"
 
 
-@generator("contract-entities")
 def contract_entities(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
@@ -310,7 +299,6 @@ def contract_entities(app: Sphinx) -> str:
     return "\n".join(parts)
 
 
-@generator("entity-dictionary")
 def entity_dictionary(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
@@ -338,7 +326,6 @@ def _dot_id(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-@generator("entity-erd")
 def entity_erd(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
@@ -417,7 +404,6 @@ def _entity_refs(data: dict[str, Any]) -> list[tuple[str, str]]:
 # --- rules page -------------------------------------------------------------------------------------------
 
 
-@generator("contract-rules")
 def contract_rules(app: Sphinx) -> str:
     rules = md_table(["Rule", "What it checks"], ([f"`{rule}`", cell(text)] for rule, text in RULES.items()))
     without_api = md_table(
@@ -437,36 +423,11 @@ def contract_rules(app: Sphinx) -> str:
     )
 
 
-# --- checks in the build ----------------------------------------------------------------------------------
-
-
-def _stories(app: Sphinx) -> dict[str, Story]:
-    from sphinx_needs.data import SphinxNeedsData
-
-    stories: dict[str, Story] = {}
-    for need in SphinxNeedsData(app.env).get_needs_view().values():
-        if need["type"] == "story":
-            stories[need["id"]] = Story(
-                need["id"],
-                str(need["title"]),
-                str(need.get("priority") or ""),
-                str(need.get("release") or ""),
-            )
-    return stories
-
-
-def report_contract(app: Sphinx, builder: Builder) -> None:
-    """Run every contract check and report each finding with file:line, item and rule id."""
-    docs = Path(app.srcdir)
-    if not (docs / "api" / "openapi.yaml").exists():
-        return
-    root = repo_root(app)
-    for finding in check_contract(docs, _stories(app)):
-        logger.warning(
-            "%s", finding.text(), location=finding.location(root), type="futurebank", subtype="contract"
-        )
-
-
-def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("write-started", report_contract, priority=800)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+GENERATORS: dict[str, Generator] = {
+    "contract-operations": contract_operations,
+    "contract-events": contract_events,
+    "contract-entities": contract_entities,
+    "entity-dictionary": entity_dictionary,
+    "entity-erd": entity_erd,
+    "contract-rules": contract_rules,
+}

@@ -1,8 +1,7 @@
 """Generated story pages: each story with its Gherkin scenarios, the step vocabulary, the seed data.
 
-``story-scenarios`` also runs the story checks of ``futurebank.spec.stories`` and reports every
-violation as a Sphinx warning located at the feature (or seed, or story) file and line, naming the
-item and the rule, so ``sphinx-build -W`` fails on a broken acceptance suite.
+The story checks of ``futurebank.spec.stories`` run with every other check in
+``futurebank.spec.sphinx_ext.report_checks``, so ``sphinx-build -W`` fails on a broken acceptance suite.
 """
 
 from __future__ import annotations
@@ -12,24 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
-from sphinx.util import logging
 
-from futurebank.spec.sphinx_ext import generator, md_escape, md_table, repo_root
+from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
+from futurebank.spec.rules import SpecFileError
 from futurebank.spec.stories import (
     VOCABULARY_GROUPS,
     Feature,
     Scenario,
     Seed,
     StoryRecord,
-    check,
     load_features,
     load_run_results,
     load_seed,
     load_stories,
     scenarios_by_story,
 )
-
-logger = logging.getLogger(__name__)
 
 # The latest sandbox acceptance run, written by the acceptance tier: scenario name -> passed/failed.
 RESULTS_FILE = Path("build") / "acceptance" / "results.json"
@@ -132,29 +128,16 @@ def render_scenarios(
     return "\n".join(parts) + "\n"
 
 
-@generator("story-scenarios")
 def story_scenarios(app: Sphinx) -> str:
-    """Every story with its scenarios and latest run; reports every story-check violation."""
+    """Every story with its scenarios and latest run (the checks run in ``sphinx_ext.report_checks``)."""
     stories_dir, features_dir, seed_path, root = _paths(app)
     results_path = root / RESULTS_FILE
     for dependency in [*stories_dir.glob("*.md"), *features_dir.glob("*.feature"), seed_path, results_path]:
         app.env.note_dependency(str(dependency))
-    records = load_stories(stories_dir, root)
-    features, violations = load_features(features_dir, root)
-    seed: Seed | None = load_seed(seed_path, root) if seed_path.is_file() else None
-    if seed is None:
-        logger.warning(
-            "the seed contract is missing", location=f"{seed_path}:1", type="futurebank", subtype="stories"
-        )
-    violations += check(records, features, seed)
-    for violation in violations:
-        logger.warning(
-            "%s", violation.message(), location=violation.location, type="futurebank", subtype="stories"
-        )
-    return render_scenarios(records, features, load_run_results(results_path))
+    features, _ = load_features(features_dir, root)
+    return render_scenarios(load_stories(stories_dir, root), features, load_run_results(results_path))
 
 
-@generator("story-steps")
 def story_steps(app: Sphinx) -> str:
     """The step vocabulary, from the same definitions the checker enforces."""
     parts: list[str] = []
@@ -285,11 +268,20 @@ def render_seed(seed: Seed) -> str:
     return "\n".join(parts)
 
 
-@generator("story-seed")
 def story_seed(app: Sphinx) -> str:
     """The seed contract as tables (the file itself is the source the sandbox reads)."""
     _, _, seed_path, root = _paths(app)
     app.env.note_dependency(str(seed_path))
     if not seed_path.is_file():
         return "The seed file `docs/stories/seed.yaml` is missing.\n"
-    return render_seed(load_seed(seed_path, root))
+    try:
+        return render_seed(load_seed(seed_path, root))
+    except SpecFileError:  # reported with its line by the story checks (R-44)
+        return ""
+
+
+GENERATORS: dict[str, Generator] = {
+    "story-scenarios": story_scenarios,
+    "story-steps": story_steps,
+    "story-seed": story_seed,
+}

@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "futurebank"
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "futurebank.spec": ("futurebank.sandbox",),
     "futurebank.sandbox": ("futurebank.spec",),
+    "futurebank.footprint": ("futurebank.spec", "futurebank.sandbox", "sqlalchemy", "fastapi"),
     "futurebank.sandbox.domain": (
         "futurebank.sandbox.adapters",
         "futurebank.sandbox.service_layer",

@@ -12,13 +12,23 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from futurebank.footprint.data import default_data_dir
-from futurebank.footprint.method import CardSpend
-from futurebank.sandbox.domain.ledger import EntryStatus, JournalEntry
+import yaml
+
+from futurebank.footprint.data import default_data_dir, load_method_data
+from futurebank.footprint.method import CardSpend, Footprint, footprint
+from futurebank.sandbox.adapters.repository import TransactionRow
+from futurebank.sandbox.domain.audit import AuditRecord
+from futurebank.sandbox.domain.consents import Permission
+from futurebank.sandbox.domain.errors import NotFound
+from futurebank.sandbox.domain.ledger import AccountKind, EntryStatus, JournalEntry
+from futurebank.sandbox.service_layer.handlers import Actor, require_consent
 from futurebank.sandbox.service_layer.seed import (
     MSK,
     Ledger,
@@ -27,8 +37,11 @@ from futurebank.sandbox.service_layer.seed import (
     generate_history,
     load_seed_file,
 )
+from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 DEMO_HISTORY = "demo-card-history.csv"
+# A period holds at most this many card legs; far above six months of any demo customer.
+MAX_ROWS = 100_000
 DEMO_FIELDS = ["customer", "booked_on", "mcc", "amount", "currency"]
 
 
@@ -46,6 +59,78 @@ def card_spend(entry: JournalEntry, account_id: str) -> CardSpend | None:
         amount=Decimal(-leg.amount_minor) / 100,
         currency=leg.currency,
     )
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive calendar dates in Moscow time, already validated by the entrypoint."""
+
+    first: date
+    last: date
+
+
+def row_spend(row: TransactionRow) -> CardSpend | None:
+    """A booked card purchase as seen from the account's leg (the rules of US-0021)."""
+    if row.kind != "card" or row.status != EntryStatus.BOOKED.value or row.amount_minor >= 0:
+        return None
+    return CardSpend(
+        transaction_id=row.id,
+        booked_on=row.booked_at.astimezone(MSK).date(),
+        mcc=row.mcc or None,
+        amount=Decimal(-row.amount_minor) / 100,
+        currency=row.currency,
+    )
+
+
+def get_carbon_footprint(
+    uow: UnitOfWork, actor: Actor, account_id: str, period: Period, now: datetime
+) -> Footprint:
+    window = require_consent(uow, actor, Permission.TRANSACTIONS, now)
+    if actor.customer_id is None:  # pragma: no cover - require_consent refuses client tokens first
+        raise NotFound("No such account.")
+    account = uow.accounts.owned(actor.customer_id, account_id)
+    if account is None or account.kind == AccountKind.INTERNAL:
+        raise NotFound("No such account.")
+    start = datetime.combine(period.first, datetime.min.time(), MSK).astimezone(UTC)
+    end = datetime.combine(period.last + timedelta(days=1), datetime.min.time(), MSK).astimezone(UTC)
+    if window.start is not None and window.start > start:
+        start = window.start
+    rows = uow.ledger.transactions(
+        account.id,
+        booked_from=start,
+        booked_to=end,
+        booked_until=window.end,
+        indicator="DBIT",
+        after=None,
+        limit=MAX_ROWS,
+    )
+    spending = [s for s in (row_spend(r) for r in rows) if s is not None]
+    result = footprint(spending, load_method_data())
+    uow.audit.append(
+        AuditRecord(
+            at=now.isoformat(),
+            action="getCarbonFootprint",
+            client_id=actor.client_id,
+            customer_id=actor.customer_id,
+            resource_type="account",
+            resource_id=account.id,
+            correlation_id=actor.correlation_id,
+            outcome="ok",
+            details={"purchases": len(result.transactions), "factor_set": result.factor_set},
+        )
+    )
+    return result
+
+
+@lru_cache(maxsize=1)
+def _products() -> tuple[dict[str, Any], ...]:
+    loaded = yaml.safe_load((default_data_dir() / "green-products.yaml").read_text(encoding="utf-8"))
+    return tuple(loaded["products"])
+
+
+def list_green_products() -> list[dict[str, Any]]:
+    """Only labelled products: an ordinary product is not listed as green (US-0022)."""
+    return [p for p in _products() if p.get("green_label")]
 
 
 def demo_history_rows() -> list[dict[str, str]]:

@@ -20,12 +20,10 @@ NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("startConversation", "POST", "/assistant/conversations", "assistant"),
     ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", "assistant"),
     ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", "assistant"),
-    ("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint", "sustainability:read"),
-    ("listGreenProducts", "GET", "/green-products", "sustainability:read"),
 )
 
 # Query parameters each operation defines; any other one is refused first (guideline API-016).
-_QUERY: dict[str, tuple[str, ...]] = {"getCarbonFootprint": ("period_from", "period_to")}
+_QUERY: dict[str, tuple[str, ...]] = {}
 
 router = APIRouter()
 
@@ -36,7 +34,7 @@ def _endpoint(operation_id: str, scope: str) -> Callable[[Request], Awaitable[Re
         only_query(request, *_QUERY.get(operation_id, ()))
         raise ProblemError(
             "NOT_IMPLEMENTED",
-            "The reference sandbox does not implement the assistant and sustainability operations.",
+            "The reference sandbox does not implement the assistant operations.",
         )
 
     endpoint.__name__ = operation_id

@@ -176,20 +176,28 @@ class Footprint:
     rate_dates: tuple[date, ...]  # the official-rate dates actually used
 
 
-def estimate_transaction(spend: CardSpend, data: MethodData) -> TransactionEstimate:
-    if spend.amount <= 0:
-        raise FootprintError(f"{spend.transaction_id}: a purchase amount must be positive")
-    category, naics, factor, score = data.sector(spend.mcc)
+def _kg_per_unit(spend: CardSpend, data: MethodData) -> tuple[Decimal, date | None, Decimal, int, Decimal]:
+    """kg CO2e per unit of the purchase's currency: factor * CPI ratio / rate, with its inputs."""
+    _, _, factor, _ = data.sector(spend.mcc)
     if spend.currency == "USD":
         rate_date, rate = None, Decimal(1)
     elif spend.currency == "RUB":
         rate_date, rate = data.rate_on(spend.booked_on)
     else:
         raise FootprintError(f"{spend.transaction_id}: no official rate for {spend.currency}")
-    usd = spend.amount / rate
     cpi_year, deflator = data.deflator(spend.booked_on.year)
-    usd_2022 = usd * deflator
-    central = usd_2022 * factor
+    return factor * deflator / rate, rate_date, rate, cpi_year, deflator
+
+
+def estimate_transaction(spend: CardSpend, data: MethodData) -> TransactionEstimate:
+    if spend.amount <= 0:
+        raise FootprintError(f"{spend.transaction_id}: a purchase amount must be positive")
+    category, naics, factor, score = data.sector(spend.mcc)
+    per_unit, rate_date, rate, cpi_year, deflator = _kg_per_unit(spend, data)
+    usd = spend.amount / rate
+    # The kilograms use the combined multiplier, exactly as ``footprint`` does, so the two agree to
+    # the last digit; usd and usd_2022 are the intermediate steps shown on the methodology page.
+    central = spend.amount * per_unit
     k = RANGE_FACTOR[score]
     return TransactionEstimate(
         spend=spend,
@@ -201,30 +209,68 @@ def estimate_transaction(spend: CardSpend, data: MethodData) -> TransactionEstim
         rate=rate,
         usd=usd,
         cpi_year=cpi_year,
-        usd_2022=usd_2022,
+        usd_2022=usd * deflator,
         estimate=Estimate(central, central / k, central * k),
     )
 
 
-def footprint(spending: Iterable[CardSpend], data: MethodData) -> Footprint:
-    """The estimate for a set of card purchases, per category (in a stable order) and in total."""
+@dataclass
+class _Sums:
+    mccs: set[str] = field(default_factory=set)
+    spend: Decimal = Decimal(0)
+    count: int = 0
+    score: int = 0
+    central: Decimal = Decimal(0)
+    low: Decimal = Decimal(0)
+    high: Decimal = Decimal(0)
+
+
+def footprint(spending: Iterable[CardSpend], data: MethodData, *, detail: bool = True) -> Footprint:
+    """The estimate for a set of card purchases, per category (in a stable order) and in total.
+
+    ``detail=False`` skips the per-transaction records (the API needs only the sums); the sums are
+    the same either way.
+    """
     items_in = tuple(spending)
-    per_tx = tuple(estimate_transaction(s, data) for s in items_in if s.mcc)
-    # A card purchase without an MCC cannot be given a sector: reported, not estimated.
-    unclassified = sum((s.amount for s in items_in if not s.mcc), Decimal(0))
-    groups: dict[str, list[TransactionEstimate]] = {}
-    for t in per_tx:
-        groups.setdefault(t.category, []).append(t)
+    per_tx = tuple(estimate_transaction(s, data) for s in items_in if s.mcc) if detail else ()
+    sums: dict[str, _Sums] = {}
+    per_unit_cache: dict[tuple[str, date, str], tuple[Decimal, date | None]] = {}
+    rate_dates: set[date] = set()
+    unclassified = Decimal(0)
+    for s in items_in:
+        if not s.mcc:  # a card purchase without an MCC cannot be given a sector: reported only
+            unclassified += s.amount
+            continue
+        if s.amount <= 0:
+            raise FootprintError(f"{s.transaction_id}: a purchase amount must be positive")
+        key = (s.mcc, s.booked_on, s.currency)
+        cached = per_unit_cache.get(key)
+        if cached is None:
+            per_unit, rate_date, *_ = _kg_per_unit(s, data)
+            cached = per_unit_cache[key] = (per_unit, rate_date)
+        category, _, _, score = data.sector(s.mcc)
+        central = s.amount * cached[0]
+        k = RANGE_FACTOR[score]
+        acc = sums.setdefault(category, _Sums())
+        acc.mccs.add(s.mcc)
+        acc.spend += s.amount
+        acc.count += 1
+        acc.score = max(acc.score, score)
+        acc.central += central
+        acc.low += central / k
+        acc.high += central * k
+        if cached[1] is not None:
+            rate_dates.add(cached[1])
     categories = tuple(
         CategoryFootprint(
             category=name,
-            mcc_codes=tuple(sorted({t.spend.mcc or "" for t in items})),
-            spend=sum((t.spend.amount for t in items), Decimal(0)),
-            transaction_count=len(items),
-            data_quality=max(t.data_quality for t in items),
-            estimate=sum((t.estimate for t in items), ZERO),
+            mcc_codes=tuple(sorted(acc.mccs)),
+            spend=acc.spend,
+            transaction_count=acc.count,
+            data_quality=acc.score,
+            estimate=Estimate(acc.central, acc.low, acc.high),
         )
-        for name, items in sorted(groups.items())
+        for name, acc in sorted(sums.items())
     )
     return Footprint(
         factor_set=data.factor_set,
@@ -232,7 +278,7 @@ def footprint(spending: Iterable[CardSpend], data: MethodData) -> Footprint:
         categories=categories,
         unclassified_spend=unclassified,
         transactions=per_tx,
-        rate_dates=tuple(sorted({t.rate_date for t in per_tx if t.rate_date is not None})),
+        rate_dates=tuple(sorted(rate_dates)),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import yaml
 
 from futurebank.footprint.data import default_data_dir, load_method_data
-from futurebank.footprint.method import monthly
+from futurebank.footprint.method import footprint, monthly
 from futurebank.sandbox.service_layer.seed import default_seed_path
 from futurebank.sandbox.service_layer.sustainability import DEMO_HISTORY, demo_history_csv
 from futurebank.spec.pages.sustainability import (
@@ -62,3 +63,16 @@ def test_ordinary_products_are_shown_without_a_label() -> None:
     products = yaml.safe_load((DATA / "green-products.yaml").read_text(encoding="utf-8"))["products"]
     text = render_green_products(products)
     assert "MIR debit card | card | no label" in text
+
+
+def test_the_api_fast_path_gives_the_same_sums_as_the_detailed_one() -> None:
+    spending = load_demo_history(DATA, "vera")
+    data = load_method_data()
+    detailed, fast = footprint(spending, data), footprint(spending, data, detail=False)
+    assert (detailed.categories, detailed.total, detailed.rate_dates) == (
+        fast.categories,
+        fast.total,
+        fast.rate_dates,
+    )
+    per_tx = sum((t.estimate.co2e_kg for t in detailed.transactions), Decimal(0))
+    assert per_tx.quantize(Decimal("0.001")) == fast.total.rounded().co2e_kg

@@ -219,22 +219,30 @@ class _Sums:
     mccs: set[str] = field(default_factory=set)
     spend: Decimal = Decimal(0)
     count: int = 0
-    score: int = 0
-    central: Decimal = Decimal(0)
-    low: Decimal = Decimal(0)
-    high: Decimal = Decimal(0)
+    central_by_score: dict[int, Decimal] = field(default_factory=dict)
+
+
+def _ranged(central_by_score: dict[int, Decimal]) -> Estimate:
+    items = sorted(central_by_score.items())
+    return Estimate(
+        sum((c for _, c in items), Decimal(0)),
+        sum((c / RANGE_FACTOR[score] for score, c in items), Decimal(0)),
+        sum((c * RANGE_FACTOR[score] for score, c in items), Decimal(0)),
+    )
 
 
 def footprint(spending: Iterable[CardSpend], data: MethodData, *, detail: bool = True) -> Footprint:
     """The estimate for a set of card purchases, per category (in a stable order) and in total.
 
     ``detail=False`` skips the per-transaction records (the API needs only the sums); the sums are
-    the same either way.
+    the same either way. Central values are summed per category and score, and the range applied to
+    each sum: (a + b) / k equals a / k + b / k, with one division instead of one per purchase.
     """
     items_in = tuple(spending)
     per_tx = tuple(estimate_transaction(s, data) for s in items_in if s.mcc) if detail else ()
     sums: dict[str, _Sums] = {}
-    per_unit_cache: dict[tuple[str, date, str], tuple[Decimal, date | None]] = {}
+    # kg per rouble changes only with the sector, the rate in force and the price-index year.
+    per_unit_cache: dict[tuple[str, date | None, int, str], Decimal] = {}
     rate_dates: set[date] = set()
     unclassified = Decimal(0)
     for s in items_in:
@@ -243,32 +251,29 @@ def footprint(spending: Iterable[CardSpend], data: MethodData, *, detail: bool =
             continue
         if s.amount <= 0:
             raise FootprintError(f"{s.transaction_id}: a purchase amount must be positive")
-        key = (s.mcc, s.booked_on, s.currency)
-        cached = per_unit_cache.get(key)
-        if cached is None:
-            per_unit, rate_date, *_ = _kg_per_unit(s, data)
-            cached = per_unit_cache[key] = (per_unit, rate_date)
+        rate_date = data.rate_on(s.booked_on)[0] if s.currency == "RUB" else None
+        key = (s.mcc, rate_date, s.booked_on.year, s.currency)
+        per_unit = per_unit_cache.get(key)
+        if per_unit is None:
+            per_unit = per_unit_cache[key] = _kg_per_unit(s, data)[0]
         category, _, _, score = data.sector(s.mcc)
-        central = s.amount * cached[0]
-        k = RANGE_FACTOR[score]
-        acc = sums.setdefault(category, _Sums())
+        acc = sums.get(category)
+        if acc is None:
+            acc = sums[category] = _Sums()
         acc.mccs.add(s.mcc)
         acc.spend += s.amount
         acc.count += 1
-        acc.score = max(acc.score, score)
-        acc.central += central
-        acc.low += central / k
-        acc.high += central * k
-        if cached[1] is not None:
-            rate_dates.add(cached[1])
+        acc.central_by_score[score] = acc.central_by_score.get(score, Decimal(0)) + s.amount * per_unit
+        if rate_date is not None:
+            rate_dates.add(rate_date)
     categories = tuple(
         CategoryFootprint(
             category=name,
             mcc_codes=tuple(sorted(acc.mccs)),
             spend=acc.spend,
             transaction_count=acc.count,
-            data_quality=acc.score,
-            estimate=Estimate(acc.central, acc.low, acc.high),
+            data_quality=max(acc.central_by_score),
+            estimate=_ranged(acc.central_by_score),
         )
         for name, acc in sorted(sums.items())
     )

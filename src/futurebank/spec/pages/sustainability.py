@@ -81,7 +81,7 @@ def render_sources(folder: Path) -> str:
     return (
         md_table(["File", "What", "SHA-256"], rows)
         + f"\nThe factor table is the copy in `{copy['repository']}` at commit `{copy['commit']}`, path "
-        f"`{copy['path']}`, committed unchanged; original: {prov['original']['url']}. "
+        f"`{copy['path']}`, committed unchanged; original: <{prov['original']['url']}>. "
         "Checked on every test run:\n\n"
         + checks
         + "\n\n**Not checked:** "

@@ -12,7 +12,10 @@ both schema-invalid and accepted.)
 * 400 VALIDATION_FAILED for the createConsent rules its description states (relative to the request
   time, so no schema can hold them; docs/api/changes.md C-04): ``expires_at`` later than the request
   and at most 180 days after it (OUT_OF_RANGE), ``transactions_to`` not before ``transactions_from``
-  (BEFORE_TRANSACTIONS_FROM).
+  (BEFORE_TRANSACTIONS_FROM); and the getCarbonFootprint period rules (docs/api/changes.md C-09):
+  ``period_from`` not after today (IN_FUTURE) nor before the official rates the estimate has
+  (OUT_OF_DATA_RANGE), ``period_to`` not before ``period_from`` (BEFORE_PERIOD_FROM) and at most 366
+  days after it (OUT_OF_RANGE).
 * 422 business refusals the contract lists for the operation: INSUFFICIENT_FUNDS, CURRENCY_MISMATCH,
   SAME_ACCOUNT, IDEMPOTENCY_KEY_REUSED (generated keys repeat with other bodies), CARD_CLOSED.
 
@@ -39,6 +42,10 @@ BUSINESS_422 = {
 PROSE_RULES = {
     ("/expires_at", "OUT_OF_RANGE"),
     ("/transactions_to", "BEFORE_TRANSACTIONS_FROM"),
+    ("#/query/period_from", "IN_FUTURE"),
+    ("#/query/period_from", "OUT_OF_DATA_RANGE"),
+    ("#/query/period_to", "BEFORE_PERIOD_FROM"),
+    ("#/query/period_to", "OUT_OF_RANGE"),
 }
 
 

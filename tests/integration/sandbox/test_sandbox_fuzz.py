@@ -16,8 +16,6 @@ NOT_IMPLEMENTED = {
     "startConversation",
     "sendAssistantMessage",
     "requestHandoff",
-    "getCarbonFootprint",
-    "listGreenProducts",
 }
 
 ids = st.one_of(

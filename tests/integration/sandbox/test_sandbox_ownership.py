@@ -52,8 +52,6 @@ NOT_IMPLEMENTED = {
     "startConversation",
     "sendAssistantMessage",
     "requestHandoff",
-    "getCarbonFootprint",
-    "listGreenProducts",
 }
 
 

@@ -32,6 +32,7 @@ from futurebank.sandbox.entrypoints.routers import (
     ops,
     payments,
     profile,
+    sustainability,
 )
 from futurebank.sandbox.entrypoints.security_headers import SecurityHeaders
 from futurebank.sandbox.service_layer.messagebus import Replayed
@@ -82,7 +83,7 @@ def build_api(c: Container) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.container = c
-    for module in (consents, profile, accounts, payments, cards, not_implemented, oauth):
+    for module in (consents, profile, accounts, payments, cards, sustainability, not_implemented, oauth):
         _add_routes(app, module.router, API_PREFIX)
     _add_routes(app, ops.router, "")
     _add_routes(app, console.router, "")

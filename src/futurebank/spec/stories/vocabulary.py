@@ -288,19 +288,16 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
         "footprint-categories",
         'the footprint covers the categories "<mccs>" with an estimate and an uncertainty range each',
         "The categories list these MCCs, each category with an estimate and its low/high range.",
-        sandbox=False,
     ),
     _p(
         "footprint-method",
         "the footprint names its method and emission-factor version",
         "The response identifies the method and factor-table version.",
-        sandbox=False,
     ),
     _p(
         "green-labels",
         "every listed product names its Decree 1587 taxonomy category",
         "Each green product carries its taxonomy category.",
-        sandbox=False,
     ),
     _p("health", 'the health status is "<health>"', "`pass` or `fail` in the health body."),
     _p(

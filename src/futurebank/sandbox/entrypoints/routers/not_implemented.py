@@ -14,18 +14,11 @@ from futurebank.sandbox.entrypoints.problems import ProblemError
 from futurebank.sandbox.entrypoints.toolkit import Call, NoQuery, QueryModel, call_with
 
 
-class CarbonFootprintQuery(QueryModel):
-    period_from: str | None = None
-    period_to: str | None = None
-
-
 # (operationId, method, path under /api/v1, the query parameters it defines)
 NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, type[QueryModel]], ...] = (
     ("startConversation", "POST", "/assistant/conversations", NoQuery),
     ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", NoQuery),
     ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", NoQuery),
-    ("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint", CarbonFootprintQuery),
-    ("listGreenProducts", "GET", "/green-products", NoQuery),
 )
 
 router = APIRouter()
@@ -35,7 +28,7 @@ def _endpoint(operation_id: str, query: type[QueryModel]) -> Callable[..., Await
     async def endpoint(call: Call[Any] = call_with(query)) -> Response:  # noqa: B008 - FastAPI idiom
         raise ProblemError(
             "NOT_IMPLEMENTED",
-            "The reference sandbox does not implement the assistant and sustainability operations.",
+            "The reference sandbox does not implement the assistant operations.",
         )
 
     endpoint.__name__ = operation_id

@@ -1,0 +1,1 @@
+"""The carbon-footprint method shared by the sandbox and the spec build (see ``method``)."""

@@ -376,9 +376,10 @@ def footprint_run(url: str | None, data_dir: Path, count: int) -> dict[str, Any]
     """
     from datetime import date
 
+    from futurebank.sandbox.domain import queries as q
     from futurebank.sandbox.domain.consents import Consent
     from futurebank.sandbox.service_layer import handlers as h
-    from futurebank.sandbox.service_layer import sustainability as s
+    from futurebank.sandbox.service_layer.messagebus import MessageBus
     from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
     db = _fresh_database(url, data_dir)
@@ -392,15 +393,14 @@ def footprint_run(url: str | None, data_dir: Path, count: int) -> dict[str, Any]
             Consent(str(uuid.uuid4()), vera.id, "demo-app", ["transactions"], "authorised", now, now, None)
         )
         uow.commit()
-    period = s.Period(date(2026, 5, 25), date(2026, 11, 24))
+    bus = MessageBus(db)
+    query = q.GetCarbonFootprint(account, date(2026, 5, 25), date(2026, 11, 24))
     actor = h.Actor("demo-app", vera.id, str(uuid.uuid4()))
     timings: list[float] = []
     purchases = 0
     for i in range(count + 20):
         started = time.perf_counter()
-        with UnitOfWork(db) as uow:
-            fp = s.get_carbon_footprint(uow, actor, account, period, now)
-            uow.commit()
+        fp = bus.handle(query, actor)  # the same query the HTTP route sends
         if i >= 20:  # warm-up: data files loaded, caches filled
             timings.append(time.perf_counter() - started)
         purchases = sum(c.transaction_count for c in fp.categories)

@@ -24,13 +24,23 @@ from sphinx.builders import Builder
 
 from futurebank.spec.chat_data import load_chat
 from futurebank.spec.contract import check_contract, stories_from_markdown
-from futurebank.spec.pages import Generator, architecture, bench, chat, contract, repo_root, rules, stories
+from futurebank.spec.pages import (
+    Generator,
+    architecture,
+    bench,
+    chat,
+    contract,
+    repo_root,
+    rules,
+    stories,
+    sustainability,
+)
 from futurebank.spec.report import report
 from futurebank.spec.rules import RULES, Finding, SpecFileError
 from futurebank.spec.stories import check, load_features, load_seed, load_stories
 
 # Every page module, in one explicit list (a new page adds its module here).
-PAGE_MODULES: tuple[ModuleType, ...] = (architecture, bench, chat, contract, rules, stories)
+PAGE_MODULES: tuple[ModuleType, ...] = (architecture, bench, chat, contract, rules, stories, sustainability)
 GENERATED_BLOCK = re.compile(r"^```\{generated\}\s+(?P<name>[a-z0-9-]+)\s*\n```\s*$", re.MULTILINE)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from futurebank.sandbox.domain.cards import Card
@@ -100,3 +100,22 @@ class ListCards(Message[Sequence[Card]]):
 class GetCard(Message[Card]):
     operation: ClassVar[str] = "getCard"
     card_id: str
+
+
+@dataclass(frozen=True)
+class GetCarbonFootprint(Message[Any]):
+    """A spend-based footprint estimate of an account's card purchases (US-0021); the result is a
+    ``futurebank.footprint.method.Footprint``. Dates are inclusive calendar dates in Moscow time."""
+
+    operation: ClassVar[str] = "getCarbonFootprint"
+    permission: ClassVar[Permission | None] = Permission.TRANSACTIONS
+    account_id: str
+    period_first: date
+    period_last: date
+
+
+@dataclass(frozen=True)
+class ListGreenProducts(Message[list[dict[str, Any]]]):
+    """The products that carry a green label (US-0022)."""
+
+    operation: ClassVar[str] = "listGreenProducts"

@@ -32,6 +32,7 @@ from futurebank.sandbox.domain.errors import (
 from futurebank.sandbox.domain.idempotency import Decision, StoredResponse, decide, fingerprint
 from futurebank.sandbox.domain.payments import Payment
 from futurebank.sandbox.service_layer import handlers as h
+from futurebank.sandbox.service_layer import sustainability
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
@@ -155,7 +156,7 @@ class MessageBus:
         self.idempotency_wait_s = idempotency_wait_s
         self.first_party_clients = frozenset(first_party_clients)
         self.inflight = InFlight()
-        self.handlers: dict[type[Any], h.Handler] = dict(h.HANDLERS)
+        self.handlers: dict[type[Any], h.Handler] = {**h.HANDLERS, **sustainability.HANDLERS}
 
     def handle(self, message: Message[R], actor: h.Actor) -> R:
         """Run one message in one transaction; commit on success, roll back on any error."""

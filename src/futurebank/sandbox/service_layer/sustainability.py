@@ -26,11 +26,10 @@ from futurebank.footprint.data import default_data_dir, load_method_data
 from futurebank.footprint.method import CardSpend, Footprint, footprint
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.adapters.repository import TransactionRow
-from futurebank.sandbox.domain.audit import AuditRecord
-from futurebank.sandbox.domain.consents import Permission
+from futurebank.sandbox.domain import queries as q
 from futurebank.sandbox.domain.errors import NotFound
 from futurebank.sandbox.domain.ledger import AccountKind, EntryStatus, JournalEntry
-from futurebank.sandbox.service_layer.handlers import Actor, require_consent
+from futurebank.sandbox.service_layer.handlers import Context, Handler
 from futurebank.sandbox.service_layer.seed import (
     MSK,
     Ledger,
@@ -112,33 +111,19 @@ def booked_card_spend(
     ]
 
 
-def get_carbon_footprint(
-    uow: UnitOfWork, actor: Actor, account_id: str, period: Period, now: datetime
-) -> Footprint:
-    window = require_consent(uow, actor, Permission.TRANSACTIONS, now)
-    if actor.customer_id is None:  # pragma: no cover - require_consent refuses client tokens first
-        raise NotFound("No such account.")
-    account = uow.accounts.owned(actor.customer_id, account_id)
+def get_carbon_footprint(m: q.GetCarbonFootprint, cx: Context) -> Footprint:
+    """The bus has checked the customer and the consent (``cx.window``) before this runs."""
+    account = cx.uow.accounts.owned(cx.customer_id, m.account_id)
     if account is None or account.kind == AccountKind.INTERNAL:
         raise NotFound("No such account.")
-    start = datetime.combine(period.first, datetime.min.time(), MSK).astimezone(UTC)
-    end = datetime.combine(period.last + timedelta(days=1), datetime.min.time(), MSK).astimezone(UTC)
-    if window.start is not None and window.start > start:
-        start = window.start
-    spending = booked_card_spend(uow, account.id, start, end, window.end)
+    start = datetime.combine(m.period_first, datetime.min.time(), MSK).astimezone(UTC)
+    end = datetime.combine(m.period_last + timedelta(days=1), datetime.min.time(), MSK).astimezone(UTC)
+    if cx.window.start is not None and cx.window.start > start:
+        start = cx.window.start
+    spending = booked_card_spend(cx.uow, account.id, start, end, cx.window.end)
     result = footprint(spending, load_method_data(), detail=False)
-    uow.audit.append(
-        AuditRecord(
-            at=now.isoformat(),
-            action="getCarbonFootprint",
-            client_id=actor.client_id,
-            customer_id=actor.customer_id,
-            resource_type="account",
-            resource_id=account.id,
-            correlation_id=actor.correlation_id,
-            outcome="ok",
-            details={"purchases": len(spending), "factor_set": result.factor_set},
-        )
+    cx.audit(
+        m.operation, "account", account.id, {"purchases": len(spending), "factor_set": result.factor_set}
     )
     return result
 
@@ -149,9 +134,18 @@ def _products() -> tuple[dict[str, Any], ...]:
     return tuple(loaded["products"])
 
 
-def list_green_products() -> list[dict[str, Any]]:
+def list_green_products(
+    m: q.ListGreenProducts | None = None, cx: Context | None = None
+) -> list[dict[str, Any]]:
     """Only labelled products: an ordinary product is not listed as green (US-0022)."""
     return [p for p in _products() if p.get("green_label")]
+
+
+# The bus adds these to its dispatch table (this module imports the handlers, not the other way).
+HANDLERS: dict[type[Any], Handler] = {
+    q.GetCarbonFootprint: get_carbon_footprint,
+    q.ListGreenProducts: list_green_products,
+}
 
 
 def demo_history_rows() -> list[dict[str, str]]:

@@ -29,7 +29,7 @@ from futurebank.footprint.method import (
     footprint,
     monthly,
 )
-from futurebank.spec.sphinx_ext import generator, md_escape, md_table, repo_root
+from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
 
 DATA = Path("docs") / "sustainability" / "data"
 SEED = Path("docs") / "stories" / "seed.yaml"
@@ -310,18 +310,15 @@ def render_green_products(products: Sequence[dict[str, Any]]) -> str:
     return md_table(["Product", "Type", "Decree 1587 label"], rows)
 
 
-@generator("footprint-sources")
 def footprint_sources(app: Sphinx) -> str:
     return render_sources(_data_dir(app))
 
 
-@generator("footprint-mapping")
 def footprint_mapping(app: Sphinx) -> str:
     folder = _data_dir(app)
     return render_mapping(folder, load_method_data(folder))
 
 
-@generator("footprint-worked-example")
 def footprint_worked_example(app: Sphinx) -> str:
     folder = _data_dir(app)
     seed_path = repo_root(app) / SEED
@@ -330,15 +327,22 @@ def footprint_worked_example(app: Sphinx) -> str:
     return render_worked_example(seed, load_method_data(folder))
 
 
-@generator("footprint-demo-chart")
 def footprint_demo_chart(app: Sphinx) -> str:
     folder = _data_dir(app)
     data = load_method_data(folder)
     return render_monthly(monthly(load_demo_history(folder, CHART_CUSTOMER), data))
 
 
-@generator("green-products")
 def green_products(app: Sphinx) -> str:
     folder = _data_dir(app)
     products = yaml.safe_load((folder / "green-products.yaml").read_text(encoding="utf-8"))["products"]
     return render_green_products(products)
+
+
+GENERATORS: dict[str, Generator] = {
+    "footprint-sources": footprint_sources,
+    "footprint-mapping": footprint_mapping,
+    "footprint-worked-example": footprint_worked_example,
+    "footprint-demo-chart": footprint_demo_chart,
+    "green-products": green_products,
+}

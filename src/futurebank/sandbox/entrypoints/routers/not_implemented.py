@@ -13,7 +13,6 @@ from starlette.responses import Response
 from futurebank.sandbox.entrypoints.problems import ProblemError
 from futurebank.sandbox.entrypoints.toolkit import Call, NoQuery, QueryModel, call_with
 
-
 # (operationId, method, path under /api/v1, the query parameters it defines)
 NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, type[QueryModel]], ...] = (
     ("startConversation", "POST", "/assistant/conversations", NoQuery),

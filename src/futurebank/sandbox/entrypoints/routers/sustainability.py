@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from starlette.requests import Request
 from starlette.responses import Response
 
 from futurebank.footprint.method import (
@@ -17,12 +16,9 @@ from futurebank.footprint.method import (
     Footprint,
     FootprintError,
 )
-from futurebank.sandbox.entrypoints import representations as rep
-from futurebank.sandbox.entrypoints.auth import authenticate
-from futurebank.sandbox.entrypoints.deps import container, correlation_id
+from futurebank.sandbox.domain import queries as q
 from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError
-from futurebank.sandbox.entrypoints.routers.common import self_link
-from futurebank.sandbox.entrypoints.validation import only_query, path_uuid
+from futurebank.sandbox.entrypoints.toolkit import AccountId, ApiCall, Call, QueryModel, call_with
 from futurebank.sandbox.service_layer import sustainability as s
 from futurebank.sandbox.service_layer.seed import MSK
 
@@ -39,23 +35,29 @@ def _period_error(name: str, code: str, detail: str) -> ProblemError:
     )
 
 
-def _query_date(request: Request, name: str) -> date:
-    values = request.query_params.getlist(name)
-    if not values:
+class FootprintQuery(QueryModel):
+    # Plain strings: the period rules below give the contract's field codes (REQUIRED, FORMAT, …).
+    period_from: str | None = None
+    period_to: str | None = None
+
+
+FootprintCall = Annotated[Call[FootprintQuery], call_with(FootprintQuery)]
+
+
+def _query_date(name: str, value: str | None) -> date:
+    if value is None:
         raise _period_error(name, "REQUIRED", "The parameter is required.")
-    if len(values) > 1:
-        raise _period_error(name, "REPEATED", "Give the parameter once.")
     try:
-        if not _DATE.match(values[0]):
-            raise ValueError(values[0])
-        return date.fromisoformat(values[0])
+        if not _DATE.match(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise _period_error(name, "FORMAT", "Must be an ISO 8601 date (YYYY-MM-DD).") from None
 
 
-def query_period(request: Request, now: datetime) -> s.Period:
-    first = _query_date(request, "period_from")
-    last = _query_date(request, "period_to")
+def query_period(query: FootprintQuery, now: datetime) -> s.Period:
+    first = _query_date("period_from", query.period_from)
+    last = _query_date("period_to", query.period_to)
     today = now.astimezone(MSK).date()
     if first > today:
         raise _period_error("period_from", "IN_FUTURE", "The period must not start after today.")
@@ -100,25 +102,18 @@ def carbon_footprint(account_id: str, period: s.Period, fp: Footprint, now: date
 
 
 @router.get("/accounts/{account_id}/carbon-footprint", operation_id="getCarbonFootprint")
-async def get_carbon_footprint(request: Request, account_id: str) -> Response:
-    c = container(request)
-    actor = authenticate(request, c.tokens, "sustainability:read").actor(correlation_id(request))
-    only_query(request, "period_from", "period_to")
-    aid = path_uuid("account_id", account_id)
-    now = c.clock()
-    period = query_period(request, now)
+async def get_carbon_footprint(call: FootprintCall, account_id: AccountId) -> Response:
+    now = call.now()
+    period = query_period(call.query, now)
     try:
-        fp = await c.call(lambda uow: s.get_carbon_footprint(uow, actor, aid, period, now))
+        fp = await call.handle(q.GetCarbonFootprint(account_id, period.first, period.last))
     except FootprintError as exc:  # e.g. a purchase before the first official rate in the data
         raise _period_error("period_from", "OUT_OF_DATA_RANGE", str(exc)) from None
-    return rep.json_response(carbon_footprint(aid, period, fp, now))
+    return call.json(carbon_footprint(account_id, period, fp, now))
 
 
 @router.get("/green-products", operation_id="listGreenProducts")
-async def list_green_products(request: Request) -> Response:
-    c = container(request)
-    authenticate(request, c.tokens, "sustainability:read")
-    only_query(request)
+async def list_green_products(call: ApiCall) -> Response:
     products = [
         {
             "product_id": p["product_id"],
@@ -134,6 +129,6 @@ async def list_green_products(request: Request) -> Response:
                 "verified_on": str(p["green_label"]["verified_on"]),
             },
         }
-        for p in s.list_green_products()
+        for p in await call.handle(q.ListGreenProducts())
     ]
-    return rep.json_response(rep.page(products, self_link(request)))
+    return call.page(products)

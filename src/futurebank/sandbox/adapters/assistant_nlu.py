@@ -161,7 +161,8 @@ _MONTHS_RU = [
     "декабрь",
 ]
 _MONTHS_EN = [m.lower() for m in calendar.month_name[1:]]
-_LAST4 = re.compile(r"(?<![\d ])(\d{4})(?![\d])")
+# Runs of digits with spaces or dashes inside ("2200 1234 5678 9012" is one run, not four).
+_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
 
 
 def _starts(norm: str, stems: Iterable[str]) -> bool:
@@ -189,8 +190,8 @@ def account_kind_of(text: str) -> str | None:
 
 
 def card_last4_of(text: str) -> str | None:
-    found = _LAST4.findall(text)
-    return found[-1] if len(found) >= 1 else None
+    fours = [run for run in _DIGIT_RUN.findall(text) if len(run) == 4 and run.isdigit()]
+    return fours[-1] if fours else None
 
 
 def _month(today: date, month: int) -> Period:

@@ -329,6 +329,10 @@ def normalise(text: str) -> str:
 
 # A capitalised name with a possessive ("Boris's balance") or "does Boris have": somebody else's money.
 _OTHER_PERSON = re.compile(r"\b[A-Z][a-z]+'s\b|\bdoes [A-Z][a-z]+ have\b")
+# A money verb followed by an amount ("send 500 to mum", "скинь 300").
+_MONEY_VERB = re.compile(
+    r"\b(send|transfer|move|forward|wire|pay|скинь|кинь|отправь|перечисли)\s+\d", re.IGNORECASE
+)
 
 
 def detect_signals(text: str) -> frozenset[Signal]:
@@ -336,6 +340,8 @@ def detect_signals(text: str) -> frozenset[Signal]:
     found = {signal for signal, stems in _SIGNAL_STEMS.items() if any((" " + stem) in norm for stem in stems)}
     if _OTHER_PERSON.search(text):
         found.add(Signal.THIRD_PARTY)
+    if _MONEY_VERB.search(text):
+        found.add(Signal.MONEY_MOVEMENT)
     return frozenset(found)
 
 

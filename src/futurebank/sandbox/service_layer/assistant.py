@@ -299,16 +299,17 @@ class AssistantService:
         if Signal.THIRD_PARTY in signals:
             conv.misunderstood_in_a_row = 0
             return Reply(Intent.OUT_OF_SCOPE, [self._t(conv, "third_party_declined")])
-        if not confident:
+        if not confident or u.intent is Intent.OUT_OF_SCOPE:
+            # H-3: a message the assistant cannot place (unsure, or nothing it does) is a
+            # misunderstanding; the second in a row goes to a person.
             conv.misunderstood_in_a_row += 1
-            # H-3: two misunderstandings in a row.
             if conv.misunderstood_in_a_row >= MISUNDERSTANDINGS_BEFORE_HANDOFF:
                 return Reply(
                     Intent.HANDOFF,
                     [self._t(conv, "handoff_assistant_cannot_help")],
                     handoff_reason="assistant_cannot_help",
                 )
-            return Reply(Intent.OUT_OF_SCOPE, [self._t(conv, "clarify")])
+            return Reply(Intent.OUT_OF_SCOPE, [self._t(conv, "clarify" if not confident else "out_of_scope")])
         conv.misunderstood_in_a_row = 0
         if u.intent is Intent.BALANCE_INQUIRY:
             return self._balances(conv, u, reads)

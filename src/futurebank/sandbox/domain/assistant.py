@@ -467,6 +467,7 @@ class Conversation:
     # A "which card?" question waits for digits: the intent it was asked for.
     awaiting_card_for: Intent | None = None
     handoff: Handoff | None = None
+    ended_at: datetime | None = None
 
 
 # --- transliteration: merchants are stored in Latin script, customers write them in either -------

@@ -17,9 +17,6 @@ from futurebank.sandbox.entrypoints.validation import only_query
 
 # (operationId, method, path under /api/v1, scope)
 NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("startConversation", "POST", "/assistant/conversations", "assistant"),
-    ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", "assistant"),
-    ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", "assistant"),
     ("getCarbonFootprint", "GET", "/accounts/{account_id}/carbon-footprint", "sustainability:read"),
     ("listGreenProducts", "GET", "/green-products", "sustainability:read"),
 )
@@ -36,7 +33,7 @@ def _endpoint(operation_id: str, scope: str) -> Callable[[Request], Awaitable[Re
         only_query(request, *_QUERY.get(operation_id, ()))
         raise ProblemError(
             "NOT_IMPLEMENTED",
-            "The reference sandbox does not implement the assistant and sustainability operations.",
+            "The reference sandbox does not implement the sustainability operations.",
         )
 
     endpoint.__name__ = operation_id

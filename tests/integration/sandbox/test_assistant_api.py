@@ -90,6 +90,18 @@ def test_bad_input_is_a_problem(client: Any, path: str, body: dict[str, Any]) ->
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_control_characters_are_data(client: Any) -> None:
+    # Found by Schemathesis: the contract allows any text, so none is refused for its characters.
+    token = token_for(client, scopes="assistant")
+    cid = _start(client, token)["conversation_id"]
+    r = client.post(
+        f"/api/v1/assistant/conversations/{cid}/messages",
+        json={"text": "\u0083\u009bN\u007f"},
+        headers=bearer(token),
+    )
+    assert r.status_code == 201 and r.json()["ai_generated"] is True
+
+
 def test_without_the_assistant_scope(client: Any) -> None:
     r = client.post(
         "/api/v1/assistant/conversations",

@@ -11,7 +11,7 @@ import os
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +24,6 @@ from futurebank.sandbox.entrypoints.auth import authenticate
 from futurebank.sandbox.entrypoints.deps import container, correlation_id
 from futurebank.sandbox.entrypoints.validation import (
     UuidStr,
-    _plain_text,
     _Strict,
     only_query,
     path_uuid,
@@ -43,7 +42,8 @@ class ConversationStartIn(_Strict):
 
 
 class AssistantMessageIn(_Strict):
-    text: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_plain_text)]
+    # Any text the contract allows: it is data (masked, never echoed into a reply), not an instruction.
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
     confirmation_for: UuidStr | None = None
 
 

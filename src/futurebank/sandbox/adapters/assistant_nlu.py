@@ -38,7 +38,7 @@ from futurebank.sandbox.domain.assistant import (
 )
 
 ASSISTANT_DATA = Path(__file__).resolve().parents[4] / "docs" / "assistant"
-MODEL_VERSION = "futurebank-assistant-nlu sklearn-tfidf-logreg 2026.12"
+MODEL_VERSION = "futurebank-assistant-nlu sklearn-tfidf-linearsvc-sigmoid 2026.12"
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 _CYRILLIC = re.compile(r"[а-я]")

@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
-.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat bench reset lock clean
+.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat bench eval-assistant reset lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ lint-api: ## Spectral on the OpenAPI and AsyncAPI contracts
 
 bench: setup ## benchmarks (printing figures)
 	$(PY) -m futurebank.bench
+
+eval-assistant: setup ## the assistant's held-out evaluation (prints figures, writes build/eval/assistant.json)
+	$(PY) -m futurebank.assistant_eval
 
 lock: ## re-resolve requirements.lock from pyproject.toml (needs the registry)
 	python3 -m pip install -q uv && python3 -m uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock

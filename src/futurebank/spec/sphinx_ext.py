@@ -27,6 +27,7 @@ from futurebank.spec.contract import check_contract, stories_from_markdown
 from futurebank.spec.pages import (
     Generator,
     architecture,
+    assistant_eval,
     bench,
     chat,
     contract,
@@ -40,7 +41,16 @@ from futurebank.spec.rules import RULES, Finding, SpecFileError
 from futurebank.spec.stories import check, load_features, load_seed, load_stories
 
 # Every page module, in one explicit list (a new page adds its module here).
-PAGE_MODULES: tuple[ModuleType, ...] = (architecture, bench, chat, contract, rules, stories, sustainability)
+PAGE_MODULES: tuple[ModuleType, ...] = (
+    architecture,
+    assistant_eval,
+    bench,
+    chat,
+    contract,
+    rules,
+    stories,
+    sustainability,
+)
 GENERATED_BLOCK = re.compile(r"^```\{generated\}\s+(?P<name>[a-z0-9-]+)\s*\n```\s*$", re.MULTILINE)
 
 

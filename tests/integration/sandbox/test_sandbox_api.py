@@ -501,12 +501,13 @@ def test_scopes_and_authentication(client: TestClient) -> None:
     assert (r.status_code, r.json()["code"]) == (403, "CONSENT_REQUIRED")
 
 
-def test_not_implemented_operations(client: TestClient) -> None:
+def test_formerly_unimplemented_operations_answer(client: TestClient) -> None:
+    """The assistant and sustainability operations answered 501 until the MVP pillars were built."""
     h = bearer(token_for(client))
     r = client.post(
         f"{API}/assistant/conversations", json={"channel": "mobile", "locale": "ru-RU"}, headers=h
     )
-    assert (r.status_code, r.json()["code"]) == (501, "NOT_IMPLEMENTED")
+    assert r.status_code == 201, r.text
     assert client.get(f"{API}/green-products").status_code == 401
 
 

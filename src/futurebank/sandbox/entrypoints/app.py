@@ -24,6 +24,7 @@ from futurebank.sandbox.entrypoints.middleware import (
 from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError, problem_response, uri_reference
 from futurebank.sandbox.entrypoints.routers import (
     accounts,
+    assistant,
     cards,
     consents,
     console,
@@ -83,7 +84,17 @@ def build_api(c: Container) -> FastAPI:
         redirect_slashes=False,
     )
     app.state.container = c
-    for module in (consents, profile, accounts, payments, cards, sustainability, not_implemented, oauth):
+    for module in (
+        consents,
+        profile,
+        accounts,
+        payments,
+        cards,
+        assistant,
+        sustainability,
+        not_implemented,
+        oauth,
+    ):
         _add_routes(app, module.router, API_PREFIX)
     _add_routes(app, ops.router, "")
     _add_routes(app, console.router, "")

@@ -169,6 +169,7 @@ class Call(Generic[Q]):
     c: Container
     actor: Actor
     query: Q
+    scopes: frozenset[str] = frozenset()  # the token's, for use cases that check more than one
 
     def now(self) -> datetime:
         return self.c.bus.clock()
@@ -216,7 +217,13 @@ def call_with(model: type[Q]) -> Any:
         c = container(request)
         operation = request.scope["route"].operation_id
         principal = authenticate(request, c.tokens, SECURITY[operation])
-        return Call(request, c, principal.actor(correlation_id(request)), parse_query(request, model))
+        return Call(
+            request,
+            c,
+            principal.actor(correlation_id(request)),
+            parse_query(request, model),
+            principal.scopes,
+        )
 
     return Depends(dependency)
 

@@ -133,25 +133,21 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
         "<subject> starts a conversation with the assistant",
         "POST /assistant/conversations (channel `mobile`, locale `ru-RU`); saves `conversation_id` as "
         "`conversation`.",
-        sandbox=False,
     ),
     _p(
         "tell-assistant",
         '<subject> tells the assistant "<text>"',
         "POST the text to /assistant/conversations/{conversation}/messages.",
-        sandbox=False,
     ),
     _p(
         "confirm-proposal",
         "<subject> confirms the assistant's proposed action",
         'Reply "Да" with `confirmation_for` set to the message that proposed the action.',
-        sandbox=False,
     ),
     _p(
         "ask-human",
         "<subject> asks for a human agent",
         "POST /assistant/conversations/{conversation}/handoff with the reason `customer_request`.",
-        sandbox=False,
     ),
     _p(
         "read-health",
@@ -234,49 +230,41 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
         "disclosure",
         "the assistant's disclosure says it is an AI",
         "The started conversation's `ai_disclosure` text says the customer is talking to an AI.",
-        sandbox=False,
     ),
     _p(
         "reply-intent",
         'the assistant\'s reply has intent "<intent>"',
         "The reply's classified intent.",
-        sandbox=False,
     ),
     _p(
         "reply-amount",
         'the assistant\'s reply states the amount "<amount>" in "<currency>"',
         "A fact in the reply's `facts` has this `money` (exact decimal string and currency).",
-        sandbox=False,
     ),
     _p(
         "reply-no-amount",
         "the assistant's reply states no amounts",
         "The reply has a `facts` list with no `money` in it (so it is empty: every fact carries one).",
-        sandbox=False,
     ),
     _p(
         "reply-transaction",
         'the assistant\'s reply refers to the transaction "<transaction>"',
         "A fact of kind `transaction` in the reply's `facts` has this `transaction_id`.",
-        sandbox=False,
     ),
     _p(
         "reply-ai",
         "the assistant's reply is marked as AI-generated",
         "The reply has `role` `assistant` and `ai_generated` true.",
-        sandbox=False,
     ),
     _p(
         "reply-confirm",
         "the assistant asks for confirmation",
         "The reply requires an explicit yes before any action.",
-        sandbox=False,
     ),
     _p(
         "handoff-transcript",
         "the handoff carries a transcript of <n> messages",
         "The handoff hands the agent every message so far.",
-        sandbox=False,
     ),
     _p(
         "transcript-review",

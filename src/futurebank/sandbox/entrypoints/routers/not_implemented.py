@@ -11,14 +11,11 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from futurebank.sandbox.entrypoints.problems import ProblemError
-from futurebank.sandbox.entrypoints.toolkit import Call, NoQuery, QueryModel, call_with
+from futurebank.sandbox.entrypoints.toolkit import Call, QueryModel, call_with
 
-# (operationId, method, path under /api/v1, the query parameters it defines)
-NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, type[QueryModel]], ...] = (
-    ("startConversation", "POST", "/assistant/conversations", NoQuery),
-    ("sendAssistantMessage", "POST", "/assistant/conversations/{conversation_id}/messages", NoQuery),
-    ("requestHandoff", "POST", "/assistant/conversations/{conversation_id}/handoff", NoQuery),
-)
+# (operationId, method, path under /api/v1, the query parameters it defines). Empty: the sandbox
+# implements every operation of the contract; a new operation may be listed here until it is built.
+NOT_IMPLEMENTED_OPERATIONS: tuple[tuple[str, str, str, type[QueryModel]], ...] = ()
 
 router = APIRouter()
 
@@ -27,7 +24,7 @@ def _endpoint(operation_id: str, query: type[QueryModel]) -> Callable[..., Await
     async def endpoint(call: Call[Any] = call_with(query)) -> Response:  # noqa: B008 - FastAPI idiom
         raise ProblemError(
             "NOT_IMPLEMENTED",
-            "The reference sandbox does not implement the assistant operations.",
+            "This server does not implement this operation yet.",
         )
 
     endpoint.__name__ = operation_id

@@ -66,16 +66,13 @@ def test_the_lock_runs_through_update_card_controls_after_confirmation(container
     assistant = service()
     conversation = assistant.start(ANNA, "ru-RU", "mobile", NOW)
     scopes = "assistant cards:read cards:write"
-    with UnitOfWork(container.db) as uow:
-        proposal = assistant.send(
-            conversation, "Заблокируй мою карту, я её потеряла", None, _reads(container, scopes), NOW
-        )
-        uow.commit()
+    proposal = assistant.send(
+        conversation, "Заблокируй мою карту, я её потеряла", None, _reads(container, scopes), NOW
+    )
     with UnitOfWork(container.db) as uow:
         card = uow.cards.owned(ANNA, DEBIT)
         assert card is not None and not card.locked
-        done = assistant.send(conversation, "Да", proposal.message_id, _reads(container, scopes), NOW)
-        uow.commit()
+    done = assistant.send(conversation, "Да", proposal.message_id, _reads(container, scopes), NOW)
     with UnitOfWork(container.db) as uow:
         card = uow.cards.owned(ANNA, DEBIT)
         assert card is not None and card.locked

@@ -55,9 +55,9 @@ class BusReads:
         # With transactions:read alone the app still knows its account ids (from the consent screen);
         # the assistant uses the ids, never the balances, then.
         self._need("transactions:read")
-        with UnitOfWork(self.bus.db) as uow:
+        with UnitOfWork(self.bus.db) as uow:  # read only: views are made before the session closes
             owned = uow.accounts.for_customer(self.actor.customer_id or "")
-        return [_account(a) for a in owned if a.kind != AccountKind.INTERNAL]
+            return [_account(a) for a in owned if a.kind != AccountKind.INTERNAL]
 
     def balances(self, account_id: str) -> AccountView:
         self._need("accounts:read")

@@ -115,4 +115,4 @@ def test_the_checker_catches_greenwashing_phrases(bad: str, rule: str) -> None:
 
 
 def test_a_cited_comparison_passes() -> None:
-    assert not wording_problems("That is less than the average of the survey {need}`SRC-0562`.")
+    assert not wording_problems("That is less than the average of the survey {need}`SRC-0568`.")

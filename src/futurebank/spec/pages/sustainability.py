@@ -62,7 +62,7 @@ def render_sources(folder: Path) -> str:
     rows = [
         (
             f"`{FACTOR_TABLE}`",
-            md_escape(prov["version"]) + " ({need}`SRC-0562`)",
+            md_escape(prov["version"]) + " ({need}`SRC-0568`)",
             f"`{sha256(folder / FACTOR_TABLE)}`",
         )
     ]
@@ -70,9 +70,9 @@ def render_sources(folder: Path) -> str:
         ("mcc-sectors.yaml", "MCC → category → NAICS sector, with a data-quality score and a reason per row"),
         (
             "rub-usd-cbr.yaml",
-            "Bank of Russia official RUB/USD rates ({need}`SRC-0565`), each with its report",
+            "Bank of Russia official RUB/USD rates ({need}`SRC-0571`), each with its report",
         ),
-        ("us-cpi-u.yaml", "US CPI-U annual averages ({need}`SRC-0564`)"),
+        ("us-cpi-u.yaml", "US CPI-U annual averages ({need}`SRC-0570`)"),
         ("green-products.yaml", "Products and their Decree 1587 labels ({need}`SRC-0050`)"),
         (DEMO_HISTORY, "The generated demo customers' booked card purchases (from the sandbox's seed)"),
     ):

@@ -316,7 +316,8 @@ def render_ab(model: LoadModel) -> str:
             verdict = "no: must not be run here"
         rows.append((f"{{need}}`{stage['stage']}`", f"{exposed_low:,} to {exposed_high:,}", verdict))
     return (
-        f"Computed in the build from `{DATA}`: baseline {ab['baseline'] * 100:g} %, minimum detectable effect "
+        f"Computed in the build from `{DATA}`: baseline {ab['baseline'] * 100:g} %, minimum detectable "
+        "effect "
         f"{ab['minimum_detectable_effect'] * 100:g} percentage point, α = {ab['alpha']:g}, power "
         f"{ab['power']:g} give **{n:,} customers per group**, {2 * n:,} in total. Customers exposed in a "
         f"{window}-day window = cohort × {active * 100:g} % active in {window} days (*our assumption*):\n\n"

@@ -209,3 +209,17 @@ def roadmap_gantt(app: Sphinx) -> str:
 def roadmap_phases(app: Sphinx) -> str:
     roadmap = _load(app)
     return "" if roadmap is None else render_phases(roadmap)
+
+
+def render_mvp_duration(roadmap: Roadmap) -> str:
+    last = [bar for bar in roadmap.bars if bar.kind == "stage"][-1]
+    return (
+        f"M0 + {last.end:.0f} months to the end of the 100 % stage ({roadmap.date(last.end):%Y-%m-%d} at the "
+        f"planning M0 of {roadmap.m0:%Y-%m-%d})"
+    )
+
+
+@generator("roadmap-mvp-duration")
+def roadmap_mvp_duration(app: Sphinx) -> str:
+    roadmap = _load(app)
+    return "" if roadmap is None else render_mvp_duration(roadmap)

@@ -14,6 +14,7 @@ extensions = [
     "futurebank.spec.sphinx_ext",
     "sphinxcontrib.openapi",  # static HTTP reference of docs/api/openapi.yaml
     "futurebank.spec.pages.contract",  # contract checks (R-30 ...) in the build
+    "futurebank.spec.pages.search_en_ru",  # search stems English and Russian words (chat quotes)
 ]
 source_suffix = {".md": "markdown"}
 myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]
@@ -25,6 +26,7 @@ html_theme = "furo"
 html_title = "Banking of the future — spec"
 html_static_path = ["_static"]
 html_css_files = ["spec.css"]
+html_search_language = "en-ru"  # futurebank.spec.pages.search_en_ru: "бюджета" finds "бюджет"
 graphviz_output_format = "svg"
 
 globals().update(sphinx_config())

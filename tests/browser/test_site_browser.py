@@ -191,3 +191,22 @@ def test_requests_to_other_hosts_are_blocked_and_recorded(site_url: str, browser
             " document.head.appendChild(s); }"
         )
     assert browser_page.blocked == ["https://cdn.example.com/x.js"]
+
+
+@pytest.mark.parametrize("query", ["бюджета", "бюджетом"])
+def test_russian_search_finds_inflected_forms(query: str, site_url: str, browser_page: BrowserPage) -> None:
+    """The chat page holds only «бюджет»; other case forms must find it (English stems stay as they were)."""
+    page = browser_page.page
+    page.goto(site_url + f"search.html?q={query}")
+    summary = page.locator("#search-results .search-summary")
+    summary.filter(has_text=re.compile(r"found|did not match")).wait_for()
+    hits = page.locator("#search-results ul.search li a")
+    hrefs = [hits.nth(i).get_attribute("href") or "" for i in range(hits.count())]
+    assert any(re.match(r"^(\./)?chat/index\.html([?#]|$)", h) for h in hrefs), (
+        f"searching {query!r} did not find the chat page; results: {hrefs}"
+    )
+    page.goto(site_url + "search.html?q=budgets")
+    summary.filter(has_text=re.compile(r"found|did not match")).wait_for()
+    assert hits.count() > 0, "the English stemmer no longer finds 'budget' pages for 'budgets'"
+    assert browser_page.blocked == [], f"requests to other hosts: {browser_page.blocked}"
+    assert browser_page.script_errors == [], f"script errors: {browser_page.script_errors}"

@@ -160,6 +160,8 @@ def test_front_page_search_message_and_resolving_item(
         "xpath=.//tr[contains(@class,'meta')]//div[@class='line']"
         "[starts-with(normalize-space(.), 'resolved by:')]/span[@class='traces']//a"
     )
+    # a long list is collapsed behind its count (<details>); open it as a reader would
+    message.locator("details.trace-list").evaluate_all("lists => lists.forEach(d => { d.open = true; })")
     shown = sorted(resolved_by.nth(i).inner_text().strip() for i in range(resolved_by.count()))
     assert shown == resolvers, f"{msg_id} shows resolved by {shown}; needs.json says {resolvers}"
     item_id = shown[0]

@@ -139,7 +139,7 @@ def render_summary(model: CostModel) -> str:
     return (
         f"**{money(model.low)} to {money(model.high)} RUB** over {model.months} months, "
         f"{model.low / rub_m:.0%} to {model.high / rub_m:.0%} of the chat's {md_escape(what)}, "
-        f"{money(rub_m)} RUB"
+        f"{money(rub_m)} RUB\n\n"  # a paragraph of its own: the block's closing fence eats the blank line
     )
 
 

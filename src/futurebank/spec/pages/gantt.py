@@ -215,7 +215,7 @@ def render_mvp_duration(roadmap: Roadmap) -> str:
     last = [bar for bar in roadmap.bars if bar.kind == "stage"][-1]
     return (
         f"M0 + {last.end:.0f} months to the end of the 100 % stage ({roadmap.date(last.end):%Y-%m-%d} at the "
-        f"planning M0 of {roadmap.m0:%Y-%m-%d})"
+        f"planning M0 of {roadmap.m0:%Y-%m-%d})\n\n"
     )
 
 

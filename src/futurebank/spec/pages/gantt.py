@@ -108,7 +108,7 @@ def parse_roadmap(data: Any, path: Path) -> Roadmap:
 
 
 def render_svg(roadmap: Roadmap) -> str:
-    label_w, chart_w, row_h, top = 300, 640, 24, 34
+    label_w, chart_w, row_h, top = 330, 640, 24, 34
     scale = chart_w / HORIZON_MONTHS
     height = top + row_h * len(roadmap.bars) + 30
     width = label_w + chart_w + 60

@@ -171,6 +171,8 @@ def test_front_page_search_message_and_resolving_item(
         "xpath=.//tr[contains(@class,'meta')]//div[@class='line']"
         "[starts-with(normalize-space(.), 'resolved by:')]/span[@class='traces']//a"
     )
+    # a long list is collapsed behind its count (<details>); open it as a reader would
+    message.locator("details.trace-list").evaluate_all("lists => lists.forEach(d => { d.open = true; })")
     shown = sorted(resolved_by.nth(i).inner_text().strip() for i in range(resolved_by.count()))
     assert shown == resolvers, f"{msg_id} shows resolved by {shown}; needs.json says {resolvers}"
     item_id = shown[0]
@@ -223,3 +225,22 @@ def test_requests_to_other_hosts_are_blocked_and_recorded(site_url: str, browser
     with page.expect_event("requestfailed", lambda request: "cdn.example.com" in request.url):
         page.evaluate("() => { window.location.href = 'https://cdn.example.com/page.html'; }")
     assert browser_page.blocked == ["https://cdn.example.com/page.html"]
+
+
+@pytest.mark.parametrize("query", ["бюджета", "бюджетом"])
+def test_russian_search_finds_inflected_forms(query: str, site_url: str, browser_page: BrowserPage) -> None:
+    """The chat page holds only «бюджет»; other case forms must find it (English stems stay as they were)."""
+    page = browser_page.page
+    page.goto(site_url + f"search.html?q={query}")
+    summary = page.locator("#search-results .search-summary")
+    summary.filter(has_text=re.compile(r"found|did not match")).wait_for()
+    hits = page.locator("#search-results ul.search li a")
+    hrefs = [hits.nth(i).get_attribute("href") or "" for i in range(hits.count())]
+    assert any(re.match(r"^(\./)?chat/index\.html([?#]|$)", h) for h in hrefs), (
+        f"searching {query!r} did not find the chat page; results: {hrefs}"
+    )
+    page.goto(site_url + "search.html?q=budgets")
+    summary.filter(has_text=re.compile(r"found|did not match")).wait_for()
+    assert hits.count() > 0, "the English stemmer no longer finds 'budget' pages for 'budgets'"
+    assert browser_page.blocked == [], f"requests to other hosts: {browser_page.blocked}"
+    assert browser_page.script_errors == [], f"script errors: {browser_page.script_errors}"

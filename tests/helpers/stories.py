@@ -29,4 +29,7 @@ STORY_CATALOGUE: list[tuple[str, str, str]] = [
     ("US-0024", "should", "mvp"),
     ("US-0025", "must", "mvp"),
     ("US-0026", "must", "mvp"),
+    ("US-0027", "must", "mvp"),
+    ("US-0028", "should", "mvp"),
+    ("US-0029", "must", "mvp"),
 ]

@@ -23,7 +23,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-FAMILIES = ("needs", "chat", "stories", "contract", "data", "c4", "build")
+FAMILIES = ("needs", "chat", "stories", "contract", "data", "c4", "delivery", "build")
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,19 @@ ALL_RULES: list[Rule] = [
         {
             "R-54-generated-block-known": "a {generated} block names a registered page generator",
             "R-55-bench-result-readable": "build/bench/latest.json, when present, is a result of make bench",
+        },
+    ),
+    *_rules(
+        "delivery",
+        {
+            "R-57-roadmap-data-valid": "docs/delivery/roadmap.yaml has M0, phases that follow known phases, "
+            "and rollout stages that fit in the MVP phase",
+            "R-58-roadmap-deadline-agrees": "every phase deadline written on the roadmap page agrees with "
+            "the roadmap data",
+            "R-59-cost-model-valid": "docs/delivery/cost-model.yaml has months, the chat's budgets and cost "
+            "lines, each a [low, high] range with a SRC- source or 'assumption'",
+            "R-60-load-model-valid": "docs/nfr/load-model.yaml gives every input as a non-negative number "
+            "with its source",
         },
     ),
 ]

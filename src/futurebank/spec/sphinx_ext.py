@@ -26,11 +26,15 @@ from futurebank.spec.chat_data import load_chat
 from futurebank.spec.contract import check_contract, stories_from_markdown
 from futurebank.spec.pages import (
     Generator,
+    acceptance_summary,
     architecture,
     assistant_eval,
     bench,
     chat,
     contract,
+    cost_model,
+    gantt,
+    load_model,
     repo_root,
     rules,
     stories,
@@ -42,11 +46,15 @@ from futurebank.spec.stories import check, load_features, load_seed, load_storie
 
 # Every page module, in one explicit list (a new page adds its module here).
 PAGE_MODULES: tuple[ModuleType, ...] = (
+    acceptance_summary,
     architecture,
     assistant_eval,
     bench,
     chat,
     contract,
+    cost_model,
+    gantt,
+    load_model,
     rules,
     stories,
     sustainability,

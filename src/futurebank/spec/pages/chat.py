@@ -37,7 +37,7 @@ def chat_log(app: Sphinx) -> str:
             options.append(f":disposition: {msg.disposition}")
         if msg.duplicates:
             options.append(f":duplicates: {msg.duplicates}")
-        title = f"{msg.author} {msg.sent_at[11:16]}"
+        title = f"{msg.author} {msg.sent_at[:10]} {msg.sent_at[11:16]}"  # with the date: five chat days
         parts.append(
             "\n".join(
                 [

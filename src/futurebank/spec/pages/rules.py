@@ -15,6 +15,7 @@ CHECKED_BY = {
     "contract": "OpenAPI, AsyncAPI and entity schemas",
     "data": "any YAML data file",
     "c4": "the C4 architecture model",
+    "delivery": "the roadmap, cost model and load model data",
     "build": "the site build",
 }
 

@@ -25,10 +25,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sphinx.application import Sphinx
 
+from futurebank.spec.report import report
+from futurebank.spec.rules import SpecFileError
+from futurebank.spec.yaml_lines import load_with_lines
+
 Generator = Callable[[Sphinx], str]
+T = TypeVar("T")
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#+\-.!|$~])")
 
@@ -53,3 +59,15 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def repo_root(app: Sphinx) -> Path:
     """The repository: the parent of the Sphinx source dir (``docs/``)."""
     return Path(app.srcdir).parent
+
+
+def load_data(app: Sphinx, data: Path, parse: Callable[[Any, Path], T]) -> T | None:
+    """Read the data file ``data`` (relative to the repository) with its lines and ``parse`` it; a file
+    that breaks its rule is reported (file, line, rule) and gives None, so the page is built without it."""
+    root = repo_root(app)
+    app.env.note_dependency(str(root / data))
+    try:
+        return parse(load_with_lines(root / data), data)
+    except SpecFileError as exc:
+        report([exc.finding], root)
+        return None

@@ -12,10 +12,8 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
-from futurebank.spec.report import report
+from futurebank.spec.pages import Generator, load_data, md_escape, md_table
 from futurebank.spec.rules import SpecFileError
-from futurebank.spec.yaml_lines import load_with_lines
 
 DATA = Path("docs") / "delivery" / "cost-model.yaml"
 GROUPS = ("people", "hardware", "licences", "security", "run")
@@ -150,13 +148,7 @@ def render_summary(model: CostModel) -> str:
 
 
 def _load(app: Sphinx) -> CostModel | None:
-    path = repo_root(app) / DATA
-    app.env.note_dependency(str(path))
-    try:
-        return parse_cost_model(load_with_lines(path), DATA)
-    except SpecFileError as exc:
-        report([exc.finding], repo_root(app))
-        return None
+    return load_data(app, DATA, parse_cost_model)
 
 
 def cost_model(app: Sphinx) -> str:

@@ -17,10 +17,9 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from futurebank.spec.pages import Generator, md_table, repo_root
+from futurebank.spec.pages import Generator, load_data, md_table, repo_root
 from futurebank.spec.report import report
 from futurebank.spec.rules import Finding, SpecFileError
-from futurebank.spec.yaml_lines import load_with_lines
 
 DATA = Path("docs") / "delivery" / "roadmap.yaml"
 PAGE = Path("docs") / "delivery" / "roadmap.md"
@@ -190,13 +189,10 @@ def deadline_drift(roadmap: Roadmap, page_text: str) -> list[str]:
 
 
 def _load(app: Sphinx) -> Roadmap | None:
-    root = repo_root(app)
-    app.env.note_dependency(str(root / DATA))
-    try:
-        roadmap = parse_roadmap(load_with_lines(root / DATA), DATA)
-    except SpecFileError as exc:
-        report([exc.finding], repo_root(app))
+    roadmap = load_data(app, DATA, parse_roadmap)
+    if roadmap is None:
         return None
+    root = repo_root(app)
     drift = deadline_drift(roadmap, (root / PAGE).read_text(encoding="utf-8"))
     report(
         [Finding("R-58-roadmap-deadline-agrees", "roadmap", problem, root / PAGE, 1) for problem in drift],

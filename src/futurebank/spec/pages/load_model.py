@@ -15,10 +15,8 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
-from futurebank.spec.report import report
+from futurebank.spec.pages import Generator, load_data, md_escape, md_table
 from futurebank.spec.rules import SpecFileError
-from futurebank.spec.yaml_lines import load_with_lines
 
 DATA = Path("docs") / "nfr" / "load-model.yaml"
 SECONDS_PER_HOUR = 3600
@@ -149,13 +147,7 @@ def parse_load_model(data: Any, path: Path) -> LoadModel:
 
 
 def load(app: Sphinx) -> LoadModel | None:
-    path = repo_root(app) / DATA
-    app.env.note_dependency(str(path))
-    try:
-        return parse_load_model(load_with_lines(path), DATA)
-    except SpecFileError as exc:
-        report([exc.finding], repo_root(app))
-        return None
+    return load_data(app, DATA, parse_load_model)
 
 
 def label(source: str) -> str:

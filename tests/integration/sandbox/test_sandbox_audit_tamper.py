@@ -180,3 +180,33 @@ def test_concurrent_transactions_append_on_separate_chains(container: Container)
         assert chains["1"] == chains["2"] != chains["3"], chains
     count, problems = bootstrap.verify_audit(container.db)
     assert problems == [] and count > 0
+
+
+def test_a_reset_by_another_process_leaves_no_stale_seal(tmp_path: Path) -> None:
+    """The server's sealer still holds heads it committed when a second process (``make reset``, the
+    acceptance suite) resets the database; its next seal must not name those vanished entries, or
+    ``audit verify`` reports the fresh log as rewritten (seen in CI: 'broken' right after a reset)."""
+    from futurebank.sandbox.config import Settings
+
+    settings = Settings(data_dir=tmp_path, seed=False, audit_seal_interval_s=3600.0)
+    server = bootstrap.open_database(settings)
+    resetter = bootstrap.open_database(settings)
+    try:
+        bootstrap.reset(server)
+        with UnitOfWork(server) as uow:
+            uow.audit.append(record(1))
+            uow.commit()
+        assert server.audit is not None and server.audit._heads, "the server holds unsealed heads"
+
+        bootstrap.reset(resetter)  # another process: it sets the journal aside, not the server's heads
+        with UnitOfWork(server) as uow:
+            uow.audit.append(record(2))
+            uow.commit()
+        server.audit.seal()
+
+        entries, problems = bootstrap.verify_audit(resetter)
+        assert entries > 0
+        assert problems == []
+    finally:
+        server.dispose()
+        resetter.dispose()

@@ -27,9 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy.orm import Session
 
+from futurebank.sandbox.adapters.orm import audit_log
 from futurebank.sandbox.domain.audit import Seal
 
 KEY_BYTES = 32
@@ -55,6 +56,10 @@ class AuditSealer:
         self._lock = threading.Lock()
         self._heads: dict[int, tuple[int, str]] = {}
         self._last_seal = float("-inf")
+        # Keeps the heads still in the database (set by ``install``). Another process may have reset
+        # the database since this one committed them: a seal naming them would report the fresh
+        # chains as rewritten or truncated.
+        self.still_present: Callable[[dict[int, tuple[int, str]]], dict[int, tuple[int, str]]] | None = None
 
     # --- the key --------------------------------------------------------------------------------
 
@@ -94,9 +99,13 @@ class AuditSealer:
     def seal(self) -> None:
         """Append a seal of the heads committed since the last seal (nothing when there are none)."""
         with self._lock:
-            if not self._heads:
+            heads = self._heads
+            if heads and self.still_present is not None:
+                heads = self.still_present(heads)
+            if not heads:
+                self._heads.clear()
                 return
-            seal = Seal.make(self.key, datetime.now(UTC).isoformat(), self._heads)
+            seal = Seal.make(self.key, datetime.now(UTC).isoformat(), heads)
             self.seal_file.parent.mkdir(parents=True, exist_ok=True)
             # One write of one line in append mode: concurrent processes' lines never interleave.
             with self.seal_file.open("a", encoding="utf-8") as fh:
@@ -145,6 +154,9 @@ def _create_secret(path: Path) -> None:
 def install(sessions: Any, sealer: AuditSealer) -> None:
     """Give every session of ``sessions`` (a sessionmaker) the sealer, and feed it on commit."""
     sessions.configure(info={"audit": sealer})
+    engine = sessions.kw.get("bind")
+    if engine is not None:
+        sealer.still_present = lambda heads: _present_heads(engine, heads)
 
     def after_commit(session: Session) -> None:
         pending = session.info.pop("audit_pending", None)
@@ -156,3 +168,15 @@ def install(sessions: Any, sealer: AuditSealer) -> None:
 
     event.listen(sessions, "after_commit", after_commit)
     event.listen(sessions, "after_rollback", after_rollback)
+
+
+def _present_heads(engine: Any, heads: dict[int, tuple[int, str]]) -> dict[int, tuple[int, str]]:
+    """The heads whose entry is in the database with the same MAC (a reset by another process
+    replaces the chains; an entry changed without the key is caught by ``verify`` anyway)."""
+    wanted = [
+        and_(audit_log.c.chain == chain, audit_log.c.chain_seq == seq) for chain, (seq, _) in heads.items()
+    ]
+    query = select(audit_log.c.chain, audit_log.c.chain_seq, audit_log.c.mac).where(or_(*wanted))
+    with engine.connect() as conn:
+        found = {(row.chain, row.chain_seq): row.mac for row in conn.execute(query)}
+    return {chain: (seq, mac) for chain, (seq, mac) in heads.items() if found.get((chain, seq)) == mac}

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, event, or_, select
+from sqlalchemy import and_, create_engine, event, or_, select
 from sqlalchemy.orm import Session
 
 from futurebank.sandbox.adapters.orm import audit_log
@@ -60,6 +60,7 @@ class AuditSealer:
         # the database since this one committed them: a seal naming them would report the fresh
         # chains as rewritten or truncated.
         self.still_present: Callable[[dict[int, tuple[int, str]]], dict[int, tuple[int, str]]] | None = None
+        self.on_dispose: Callable[[], None] | None = None
 
     # --- the key --------------------------------------------------------------------------------
 
@@ -156,7 +157,12 @@ def install(sessions: Any, sealer: AuditSealer) -> None:
     sessions.configure(info={"audit": sealer})
     engine = sessions.kw.get("bind")
     if engine is not None:
-        sealer.still_present = lambda heads: _present_heads(engine, heads)
+        # Its own single connection: the check runs while every committing session still holds
+        # one of the main pool's, so borrowing from that pool can exhaust it under load. Seals are
+        # written one at a time (under the sealer's lock), so one connection is enough.
+        probe = create_engine(engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        sealer.still_present = lambda heads: _present_heads(probe, heads)
+        sealer.on_dispose = probe.dispose
 
     def after_commit(session: Session) -> None:
         pending = session.info.pop("audit_pending", None)

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sandbox_helpers import bearer, lift_append_only, token_for
@@ -19,6 +20,7 @@ from starlette.testclient import TestClient
 from futurebank.sandbox import bootstrap
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.domain.audit import AuditRecord, StoredEntry, chain_hash
+from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
@@ -210,3 +212,27 @@ def test_a_reset_by_another_process_leaves_no_stale_seal(tmp_path: Path) -> None
     finally:
         server.dispose()
         resetter.dispose()
+
+
+def test_cutting_off_entries_before_their_seal_is_written_is_still_caught(
+    make_container: Callable[..., Container], tmp_path: Path
+) -> None:
+    """Heads committed but not yet sealed stay in the sealer's memory, not in the database: deleting
+    their entries before the next seal (here the shutdown seal) must not drop them from it."""
+    container = make_container(audit_seal_interval_s=3600.0)
+    with TestClient(create_app(container)) as client:
+        some_activity(client)
+        entries = chain_entries(container, 0)
+        keep = entries[-2]
+        with container.db.engine.begin() as conn:
+            lift_append_only(conn, "audit_log")
+            conn.execute(orm.audit_log.delete().where(orm.audit_log.c.seq > keep.seq))
+            conn.execute(
+                update(orm.audit_chains)
+                .where(orm.audit_chains.c.id == 0)
+                .values(seq=keep.chain_seq, mac=keep.mac)
+            )
+    container.db.dispose()  # shutdown: the last heads are sealed
+    broken = cli_verify(container, tmp_path)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "truncated" in broken.stdout, broken.stdout

@@ -5,9 +5,12 @@
   service for it.
 * The seal journal (``SANDBOX_AUDIT_SEAL_FILE``, default ``<data dir>/audit-seals.jsonl``): one JSON
   line per seal, each a MACed snapshot of the chain heads this process committed since its previous
-  seal (never older heads: after a reset by another process they would name entries gone). A seal
-  is written after a commit when ``interval_s`` has passed since the previous one, and when the
-  database is disposed (shutdown); so at most the entries of the last interval are unsealed.
+  seal. A seal is written after a commit when ``interval_s`` has passed since the previous one, and
+  when the database is disposed (shutdown); so at most the entries of the last interval are unsealed.
+  A reset sets the journal aside and starts a new file; a process that finds the journal replaced
+  drops the heads it committed before, which name entries the reset removed (sealing them would
+  make ``audit verify`` call the fresh log rewritten). Only someone who can write the journal can
+  cause that, and they could delete seals anyway.
 
 Sessions made by the database's session factory carry the sealer in ``Session.info["audit"]``;
 ``AuditRepository`` takes the key from there and leaves the heads it wrote in
@@ -27,10 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, create_engine, event, or_, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from futurebank.sandbox.adapters.orm import audit_log
 from futurebank.sandbox.domain.audit import Seal
 
 KEY_BYTES = 32
@@ -56,11 +58,7 @@ class AuditSealer:
         self._lock = threading.Lock()
         self._heads: dict[int, tuple[int, str]] = {}
         self._last_seal = float("-inf")
-        # Keeps the heads still in the database (set by ``install``). Another process may have reset
-        # the database since this one committed them: a seal naming them would report the fresh
-        # chains as rewritten or truncated.
-        self.still_present: Callable[[dict[int, tuple[int, str]]], dict[int, tuple[int, str]]] | None = None
-        self.on_dispose: Callable[[], None] | None = None
+        self._journal: tuple[int, int] | None = None  # the journal ``_heads`` were committed under
 
     # --- the key --------------------------------------------------------------------------------
 
@@ -90,6 +88,10 @@ class AuditSealer:
     def committed(self, heads: dict[int, tuple[int, str]]) -> None:
         """Heads of a committed transaction; seal when the interval has passed."""
         with self._lock:
+            journal = self._journal_identity()
+            if journal != self._journal:  # another process reset the database since
+                self._heads.clear()
+                self._journal = journal
             for chain, (seq, mac) in heads.items():
                 if seq > self._heads.get(chain, (0, ""))[0]:
                     self._heads[chain] = (seq, mac)
@@ -100,13 +102,11 @@ class AuditSealer:
     def seal(self) -> None:
         """Append a seal of the heads committed since the last seal (nothing when there are none)."""
         with self._lock:
-            heads = self._heads
-            if heads and self.still_present is not None:
-                heads = self.still_present(heads)
-            if not heads:
-                self._heads.clear()
+            if self._heads and self._journal_identity() != self._journal:
+                self._heads.clear()  # committed before another process's reset: the entries are gone
+            if not self._heads:
                 return
-            seal = Seal.make(self.key, datetime.now(UTC).isoformat(), heads)
+            seal = Seal.make(self.key, datetime.now(UTC).isoformat(), self._heads)
             self.seal_file.parent.mkdir(parents=True, exist_ok=True)
             # One write of one line in append mode: concurrent processes' lines never interleave.
             with self.seal_file.open("a", encoding="utf-8") as fh:
@@ -121,7 +121,18 @@ class AuditSealer:
                 stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
                 self.seal_file.rename(self.seal_file.with_name(f"{self.seal_file.stem}.{stamp}.old"))
             self._heads.clear()
+            self._journal = self._journal_identity()  # a new file: other processes see the reset
             self._last_seal = float("-inf")
+
+    def _journal_identity(self) -> tuple[int, int]:
+        """The seal journal file's identity (device, inode), making an empty one when there is none."""
+        try:
+            found = os.stat(self.seal_file)
+        except FileNotFoundError:
+            self.seal_file.parent.mkdir(parents=True, exist_ok=True)
+            self.seal_file.touch()
+            found = os.stat(self.seal_file)
+        return found.st_dev, found.st_ino
 
     def read_seals(self) -> tuple[list[Seal], list[str]]:
         """The seals on file, and a problem for each line that is not a seal."""
@@ -155,14 +166,6 @@ def _create_secret(path: Path) -> None:
 def install(sessions: Any, sealer: AuditSealer) -> None:
     """Give every session of ``sessions`` (a sessionmaker) the sealer, and feed it on commit."""
     sessions.configure(info={"audit": sealer})
-    engine = sessions.kw.get("bind")
-    if engine is not None:
-        # Its own single connection: the check runs while every committing session still holds
-        # one of the main pool's, so borrowing from that pool can exhaust it under load. Seals are
-        # written one at a time (under the sealer's lock), so one connection is enough.
-        probe = create_engine(engine.url, pool_size=1, max_overflow=0, pool_pre_ping=True)
-        sealer.still_present = lambda heads: _present_heads(probe, heads)
-        sealer.on_dispose = probe.dispose
 
     def after_commit(session: Session) -> None:
         pending = session.info.pop("audit_pending", None)
@@ -174,15 +177,3 @@ def install(sessions: Any, sealer: AuditSealer) -> None:
 
     event.listen(sessions, "after_commit", after_commit)
     event.listen(sessions, "after_rollback", after_rollback)
-
-
-def _present_heads(engine: Any, heads: dict[int, tuple[int, str]]) -> dict[int, tuple[int, str]]:
-    """The heads whose entry is in the database with the same MAC (a reset by another process
-    replaces the chains; an entry changed without the key is caught by ``verify`` anyway)."""
-    wanted = [
-        and_(audit_log.c.chain == chain, audit_log.c.chain_seq == seq) for chain, (seq, _) in heads.items()
-    ]
-    query = select(audit_log.c.chain, audit_log.c.chain_seq, audit_log.c.mac).where(or_(*wanted))
-    with engine.connect() as conn:
-        found = {(row.chain, row.chain_seq): row.mac for row in conn.execute(query)}
-    return {chain: (seq, mac) for chain, (seq, mac) in heads.items() if found.get((chain, seq)) == mac}

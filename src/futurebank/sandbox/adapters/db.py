@@ -97,8 +97,6 @@ class Database:
     def dispose(self) -> None:
         if self.audit is not None:
             self.audit.seal()  # the last heads, so a clean shutdown leaves nothing unsealed
-            if self.audit.on_dispose is not None:
-                self.audit.on_dispose()
         if self.checkpointer is not None:
             self.checkpointer.stop()
             self.checkpointer = None

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from sandbox_helpers import ANNA_CURRENT, ANNA_SAVINGS, bearer, run_live, token_for
+from sandbox_helpers import ANNA_CURRENT, ANNA_SAVINGS, DEMO_GRANT, bearer, run_live, token_for
 from starlette.testclient import TestClient
 
 from futurebank.sandbox import bootstrap
@@ -158,9 +158,18 @@ def test_a_foreign_write_lock_is_503_and_health_stays_up(
             assert health.status_code == 200
             assert waited < 1.5, f"/health took {waited:.1f} s while a transaction waited for the lock"
             payer.join(30)
+            # The authorisation server's own lookup (not a bus message) waits for the same lock.
+            sign_in = httpx.post(
+                f"{server.base_url}{API}/oauth/token",
+                data={"grant_type": DEMO_GRANT, "customer": "anna"},
+                auth=("demo-app", "demo-app-secret"),
+                timeout=30,
+            )
         finally:
             other.rollback()
             other.close()
+        assert (sign_in.status_code, sign_in.json()["code"]) == (503, "DATABASE_BUSY"), sign_in.text
+        assert int(sign_in.headers["retry-after"]) >= 1
         r = answers["pay"]
         assert (r.status_code, r.json()["code"]) == (503, "DATABASE_BUSY"), r.text
         assert int(r.headers["retry-after"]) >= 1

@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from futurebank.sandbox.adapters.db import Database, is_lock_timeout
+from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.domain import commands as cmd
 from futurebank.sandbox.domain.commands import Message
 from futurebank.sandbox.domain.errors import (
-    DatabaseBusy,
     DomainError,
     KeyInFlight,
     KeyReused,
@@ -119,18 +118,6 @@ def decode_refusal(body: bytes) -> DomainError:
     return exc
 
 
-@contextmanager
-def _busy_is_503() -> Iterator[None]:
-    """Another process holds SQLite's write lock past the busy timeout: a temporary condition the
-    client may retry (503 DATABASE_BUSY), not an idempotency conflict and not a crash."""
-    try:
-        yield
-    except Exception as exc:
-        if is_lock_timeout(exc):
-            raise DatabaseBusy("The database is busy. Retry in a moment.") from exc
-        raise
-
-
 class Replayed(Exception):
     """Marks a refusal replayed from an idempotency key (the HTTP edge says so in a header)."""
 
@@ -162,7 +149,7 @@ class MessageBus:
         """Run one message in one transaction; commit on success, roll back on any error."""
         if isinstance(message, cmd.CreatePayment):
             return cast(R, self.pay(message, actor).payment)
-        with _busy_is_503(), UnitOfWork(self.db) as uow:
+        with UnitOfWork(self.db) as uow:
             result = self.handlers[type(message)](message, self._context(uow, actor, message))
             uow.commit()
             return cast(R, result)
@@ -189,7 +176,7 @@ class MessageBus:
         scope = (actor.client_id, actor.customer_id or "", command.idempotency_key)
         print_ = payment_fingerprint(command)
         wait_ms = int(self.idempotency_wait_s * 1000)
-        with _busy_is_503(), self.inflight.hold(scope, self.idempotency_wait_s), UnitOfWork(self.db) as uow:
+        with self.inflight.hold(scope, self.idempotency_wait_s), UnitOfWork(self.db) as uow:
             cx = self._context(uow, actor, command)
             stored = uow.idempotency.claim(*scope, print_, cx.now, wait_ms)
             if stored is not None:

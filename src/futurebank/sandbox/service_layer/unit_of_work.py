@@ -11,7 +11,8 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from futurebank.sandbox.adapters import repository as repo
-from futurebank.sandbox.adapters.db import Database
+from futurebank.sandbox.adapters.db import Database, is_lock_timeout
+from futurebank.sandbox.domain.errors import DatabaseBusy
 
 
 class UnitOfWork:
@@ -57,6 +58,11 @@ class UnitOfWork:
             self.session.close()
         finally:
             self._release()
+        # Another process held SQLite's write lock past the busy timeout: a temporary condition the
+        # client may retry (503 DATABASE_BUSY), not a crash. Here, so that every transaction gets it:
+        # the bus's and the authorisation server's own lookups alike.
+        if exc is not None and is_lock_timeout(exc):
+            raise DatabaseBusy("The database is busy. Retry in a moment.") from exc
 
     def _release(self) -> None:
         if self._locked:

@@ -32,6 +32,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -40,6 +41,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from futurebank import throwaway_postgres
 
 DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
 # (customer, debtor/creditor pairs): Anna moves money between her own accounts; Vera and Gleb (the
@@ -417,35 +420,10 @@ def footprint_run(url: str | None, data_dir: Path, count: int) -> dict[str, Any]
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m futurebank.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--transfers", type=int, default=6000, help="measured transfers (after the warm-up)")
-    parser.add_argument("--warmup", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file under build/bench")
-    parser.add_argument("--out", default="build/bench/latest.json")
-    parser.add_argument(
-        "--no-access-log", action="store_true", help="switch off the per-request JSON log line"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the run's databases (build/bench/run-*)")
-    parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: run as the driver process
-    parser.add_argument(
-        "--footprint-only", action="store_true", help="only the six-month carbon-footprint read"
-    )
-    args = parser.parse_args(argv)
-    if args.drive:
-        return drive_main(args.drive)
-    if args.footprint_only:
-        fp_dir = Path("build/bench") / "footprint"
-        shutil.rmtree(fp_dir, ignore_errors=True)
-        fp_dir.mkdir(parents=True)
-        print(_footprint_line(footprint_run(args.database_url, fp_dir, 200)))
-        return 0
-
-    work = Path("build/bench") / time.strftime("run-%Y%m%d-%H%M%S")
+def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """One engine's run of the three measurements and the footprint read; prints and returns it."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    url = args.database_url
     load_before = os.getloadavg()
     print(f"bench: {args.transfers} transfers at concurrency {args.concurrency} (+{args.warmup} warm-up)")
     print(f"       work dir {work}")
@@ -546,9 +524,6 @@ def main(argv: list[str] | None = None) -> int:
         and percentile(lat, 0.99) * 1000 <= 50
         and ok == len(lat),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     h = result["http"]
     r = result["ratios"]
     verdict = "met" if result["meets_targets"] else "NOT met"
@@ -567,13 +542,79 @@ def main(argv: list[str] | None = None) -> int:
         f"ledger check:  {check}",
         f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)",
         _footprint_line(footprint),
-        f"targets (HTTP/database >= 0.4, service layer/database >= 0.7, p99 <= 50 ms): {verdict};"
-        f" wrote {out}",
+        f"targets (HTTP/database >= 0.4, service layer/database >= 0.7, p99 <= 50 ms): {verdict}",
     ]
-    print("\n".join(lines))
-    shutil.copy(work / "server.log", out.parent / "last-server.log")
+    print("\n".join(lines), flush=True)
+    return result
+
+
+def _postgres_run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The same measurements on a throwaway PostgreSQL server, or why they were not made."""
+    if not throwaway_postgres.available():
+        reason = f"PostgreSQL server binaries not found in {throwaway_postgres.PG_BIN}"
+        print(f"bench: postgresql skipped: {reason} (install with `apt-get install postgresql`)")
+        return {"skipped": reason}
+    # Not under build/: the server runs as the "postgres" user, who may not enter the checkout.
+    base = Path(tempfile.mkdtemp(prefix="futurebank-bench-pg-"))
+    server = throwaway_postgres.start(base)
+    try:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(server.admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        print("bench: the same run on PostgreSQL (throwaway server, fsync off as the SQLite run's")
+        print("       synchronous=NORMAL: both trade durability on power loss for speed)")
+        return measure(server.url("bench"), work / "postgresql", args)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m futurebank.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--transfers", type=int, default=6000, help="measured transfers (after the warm-up)")
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file under build/bench")
+    parser.add_argument("--out", default="build/bench/latest.json")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="switch off the per-request JSON log line"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the run's databases (build/bench/run-*)")
+    parser.add_argument(
+        "--no-postgres",
+        dest="postgres",
+        action="store_false",
+        help="skip the second run on a throwaway PostgreSQL server",
+    )
+    parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: run as the driver process
+    parser.add_argument(
+        "--footprint-only", action="store_true", help="only the six-month carbon-footprint read"
+    )
+    args = parser.parse_args(argv)
+    if args.drive:
+        return drive_main(args.drive)
+    if args.footprint_only:
+        fp_dir = Path("build/bench") / "footprint"
+        shutil.rmtree(fp_dir, ignore_errors=True)
+        fp_dir.mkdir(parents=True)
+        print(_footprint_line(footprint_run(args.database_url, fp_dir, 200)))
+        return 0
+
+    run_dir = Path("build/bench") / time.strftime("run-%Y%m%d-%H%M%S")
+    first_dir = run_dir / ("given" if args.database_url else "sqlite")
+    result = measure(args.database_url, first_dir, args)
+    if args.postgres and not args.database_url:
+        result["postgresql"] = _postgres_run(args, run_dir)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"bench: wrote {out}")
+    shutil.copy(first_dir / "server.log", out.parent / "last-server.log")
     if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
     return 0
 
 

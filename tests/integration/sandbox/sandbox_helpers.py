@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import socket
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +15,11 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
 
+from futurebank import throwaway_postgres
 from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
+from futurebank.throwaway_postgres import PgServer
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
 ANNA = "10000000-0000-4000-8000-000000000001"
 BORIS = "10000000-0000-4000-8000-000000000002"
@@ -69,66 +67,11 @@ def reachable(url: str) -> bool:
         return False
 
 
-@dataclass
-class PgServer:
-    admin_url: str  # connects to the "postgres" maintenance database
-    stop: Callable[[], None]
-
-    def url(self, database: str) -> str:
-        return self.admin_url.rsplit("/", 1)[0] + "/" + database
-
-
 def start_throwaway_pg(base: Path) -> PgServer:
-    if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
-        pytest.fail(
-            f"PostgreSQL server binaries not found in {PG_BIN}: install them with "
-            "`apt-get install postgresql` (or set SANDBOX_TEST_POSTGRES_URL to a server the tests may use)",
-            pytrace=False,
-        )
-    as_root = os.geteuid() == 0
-    data = base / "pgdata"
-    base.mkdir(parents=True, exist_ok=True)
-    prefix: list[str] = []
-    if as_root:  # PostgreSQL refuses to run as root: run it as the "postgres" system user
-        if subprocess.run(["id", "-u", "postgres"], capture_output=True).returncode != 0:
-            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
-        shutil.chown(base, "postgres")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    run = {"check": True, "capture_output": True}
-    subprocess.run(
-        [*prefix, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8"],
-        **run,
-    )  # type: ignore[call-overload]
-    # Speed over durability: a throwaway test server never needs to survive a crash.
-    options = " ".join(
-        (
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-        )
-    )
-    subprocess.run(
-        [
-            *prefix,
-            str(PG_BIN / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(base / "pg.log"),
-            "-w",
-            "start",
-        ],
-        **run,
-    )  # type: ignore[call-overload]
-
-    def stop() -> None:
-        subprocess.run(
-            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-
-    return PgServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop)
+    try:
+        return throwaway_postgres.start(base)
+    except throwaway_postgres.PostgresUnavailable as exc:
+        pytest.fail(f"{exc} (or set SANDBOX_TEST_POSTGRES_URL to a server the tests may use)", pytrace=False)
 
 
 @dataclass

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from futurebank import throwaway_postgres
+from futurebank.spec.pages.bench import render_bench
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -48,3 +51,15 @@ def test_bench_smoke(tmp_path: Path) -> None:
         and result["service_layer_no_http"]["transfers_per_s"] > 0
     )
     assert "transfers/s" in done.stdout and "p99" in done.stdout
+    # The NFR page renders this very file (it once read keys the bench no longer wrote).
+    page = render_bench(result)
+    assert f"| Through HTTP | {result['http']['transfers_per_s']} transfers/s;" in page
+    # The same run on PostgreSQL, in the same invocation, when the server binaries are installed.
+    postgresql = result["postgresql"]
+    if throwaway_postgres.available():
+        assert postgresql["database"] == "postgresql"
+        assert postgresql["http"]["statuses"] == {"201": 120}
+        assert postgresql["ledger_check"]["unbalanced_entries"] == 0
+        assert "The same run on PostgreSQL, in the same `make bench`:" in page
+    else:
+        assert "not found" in postgresql["skipped"]

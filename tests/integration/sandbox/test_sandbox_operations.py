@@ -151,6 +151,8 @@ def test_missing_postgres_binaries_fail_with_the_install_command(
     """No silent skip: without the server binaries the PostgreSQL runs fail and say what to install."""
     import sandbox_helpers
 
-    monkeypatch.setattr(sandbox_helpers, "PG_BIN", tmp_path / "no-postgres")
+    from futurebank import throwaway_postgres
+
+    monkeypatch.setattr(throwaway_postgres, "PG_BIN", tmp_path / "no-postgres")
     with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"):
         sandbox_helpers.start_throwaway_pg(tmp_path / "pg")

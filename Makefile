@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
-.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat bench eval-assistant reset lock clean
+.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat ops bench eval-assistant reset lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ STAGE := scripts/stage.sh
 
 test: ## set up everything and run every check (each stage says what it runs and how long it took)
 	@rm -f build/stages.log
-	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium spectral postgres
+	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium spectral postgres prometheus
 	@$(STAGE) "chat drift check" $(MAKE) --no-print-directory check
 	@$(STAGE) "ruff and mypy" $(MAKE) --no-print-directory lint
 	@$(STAGE) "acceptance scenarios" $(MAKE) --no-print-directory acceptance
@@ -66,6 +66,12 @@ acceptance: setup ## run the Gherkin scenarios against the sandbox; writes build
 lint-api: ## Spectral on the OpenAPI and AsyncAPI contracts
 	@scripts/bootstrap.sh spectral
 	cd tools && npx --no-install spectral lint --fail-severity=error --ruleset ../docs/api/.spectral.yaml ../docs/api/openapi.yaml ../docs/api/asyncapi.yaml
+
+ops: setup ## Prometheus rules and a Grafana dashboard from the SLOs (build/ops/), checked with promtool
+	@scripts/bootstrap.sh prometheus
+	.venv/bin/futurebank ops generate
+	promtool check rules build/ops/slo-rules.yml
+	cp tests/integration/spec/promtool/slo-alerts.test.yml build/ops/ && cd build/ops && promtool test rules slo-alerts.test.yml
 
 bench: setup ## benchmarks (printing figures)
 	$(PY) -m futurebank.bench

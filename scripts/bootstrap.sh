@@ -6,6 +6,7 @@
 #   scripts/bootstrap.sh chromium          Debian chromium for browser tests
 #   scripts/bootstrap.sh spectral          Spectral CLI (npm, pinned in tools/package-lock.json)
 #   scripts/bootstrap.sh postgres          Debian PostgreSQL server binaries
+#   scripts/bootstrap.sh prometheus        Debian Prometheus (promtool) for the SLO rules
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -50,6 +51,7 @@ for what in "$@"; do
     graphviz) apt_install dot graphviz ;;
     chromium) apt_install /usr/bin/chromium chromium ;;
     postgres) apt_install /usr/lib/postgresql/15/bin/postgres postgresql ;;
+    prometheus) apt_install promtool prometheus ;;
     spectral)
       command -v npm >/dev/null || { echo "bootstrap: npm is missing: apt-get install nodejs npm" >&2; exit 1; }
       if [ ! -x tools/node_modules/.bin/spectral ]; then

@@ -23,7 +23,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-FAMILIES = ("needs", "chat", "stories", "contract", "data", "c4", "delivery", "build")
+FAMILIES = ("needs", "chat", "stories", "contract", "data", "c4", "delivery", "operations", "build")
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,17 @@ ALL_RULES: list[Rule] = [
             "lines, each a [low, high] range with a SRC- source or 'assumption'",
             "R-60-load-model-valid": "docs/nfr/load-model.yaml gives every input as a non-negative number "
             "with its source",
+        },
+    ),
+    *_rules(
+        "operations",
+        {
+            "R-75-slo-data-valid": "docs/nfr/slos.yaml has a window, SLOs with an objective between 0 and "
+            "100 % and their operations, and burn-rate alerts with a factor and a short and a long window",
+            "R-76-slo-covers-operations": "every operation of the contract is in exactly one SLO, and every "
+            "operation an SLO names is in the contract",
+            "R-77-slo-agrees-with-nfr": "the targets of NFR-0007 and NFR-0008 state each objective and each "
+            "alert's factor and windows as docs/nfr/slos.yaml does",
         },
     ),
 ]

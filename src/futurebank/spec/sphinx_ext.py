@@ -37,6 +37,7 @@ from futurebank.spec.pages import (
     load_model,
     repo_root,
     rules,
+    slo,
     stories,
     sustainability,
 )
@@ -56,6 +57,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     gantt,
     load_model,
     rules,
+    slo,
     stories,
     sustainability,
 )

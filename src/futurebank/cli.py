@@ -54,8 +54,10 @@ def cmd_ops_generate(args: argparse.Namespace) -> int:
     from futurebank.spec.slo import (
         DATA,
         NFR_PAGE,
+        PERFORMANCE_PAGE,
         coverage_findings,
         grafana_dashboard,
+        latency_findings,
         load_slos,
         nfr_agreement_findings,
         prometheus_rules,
@@ -69,8 +71,11 @@ def cmd_ops_generate(args: argparse.Namespace) -> int:
         return 1
     operations = {op.operation_id for op in load_contract(root / "docs").operations()}
     page = root / NFR_PAGE
-    findings = coverage_findings(slo_set, operations, root / DATA) + nfr_agreement_findings(
-        slo_set, page.read_text(encoding="utf-8"), page
+    performance = root / PERFORMANCE_PAGE
+    findings = (
+        coverage_findings(slo_set, operations, root / DATA)
+        + nfr_agreement_findings(slo_set, page.read_text(encoding="utf-8"), page)
+        + latency_findings(slo_set, performance.read_text(encoding="utf-8"), performance)
     )
     for finding in findings:
         print(f"{finding.located(root)}: {finding.message()}", file=sys.stderr)

@@ -19,6 +19,7 @@ from futurebank.spec.yaml_lines import load_with_lines
 
 DATA = Path("docs") / "nfr" / "slos.yaml"
 NFR_PAGE = Path("docs") / "nfr" / "reliability.md"
+PERFORMANCE_PAGE = Path("docs") / "nfr" / "performance.md"
 WINDOW = re.compile(r"^(?P<n>[1-9][0-9]*)(?P<unit>[mhd])$")
 RULE_VALID = "R-75-slo-data-valid"
 RULE_COVERS = "R-76-slo-covers-operations"
@@ -33,6 +34,8 @@ class Slo:
     objective_percent: float
     operations: tuple[str, ...]
     line: int
+    latency_nfr: str | None = None
+    p99_ms: int | None = None
 
     @property
     def budget(self) -> float:
@@ -141,6 +144,11 @@ def parse_slos(data: Any, path: Path) -> SloSet:
             raise _fail(path, line, f"id must be lower-case words joined by hyphens, not {slo_id!r}")
         if any(s.id == slo_id for s in slos):
             raise _fail(path, line, f"SLO id {slo_id!r} is used twice")
+        latency_nfr, p99_ms = raw.get("latency_nfr"), raw.get("p99_ms")
+        if (latency_nfr is None) != (p99_ms is None):
+            raise _fail(path, line, "latency_nfr and p99_ms go together: give both or neither")
+        if p99_ms is not None and (isinstance(p99_ms, bool) or not isinstance(p99_ms, int) or p99_ms <= 0):
+            raise _fail(path, line, f"p99_ms must be a positive whole number of milliseconds, not {p99_ms!r}")
         slos.append(
             Slo(
                 slo_id,
@@ -149,6 +157,8 @@ def parse_slos(data: Any, path: Path) -> SloSet:
                 float(objective),
                 tuple(operations),
                 line,
+                None if latency_nfr is None else _text(latency_nfr, path, line, "latency_nfr"),
+                p99_ms,
             )
         )
     if not slos:
@@ -211,6 +221,32 @@ def coverage_findings(slo_set: SloSet, contract_operations: set[str], path: Path
 def _need_field(page_text: str, need_id: str, field: str) -> str | None:
     match = re.search(rf":id: {need_id}\n(?:.*\n)*?:{field}: (?P<value>.*)\n", page_text)
     return match["value"] if match else None
+
+
+def milliseconds_words(ms: int) -> str:
+    """How the performance NFRs write a duration: 800 -> "800 ms", 2000 -> "2,000 ms", 12000 -> "12 s"."""
+    return f"{ms // 1000} s" if ms >= 10_000 and ms % 1000 == 0 else f"{ms:,} ms"
+
+
+def latency_findings(slo_set: SloSet, page_text: str, page: Path) -> list[Finding]:
+    """Each class's p99 in the data file is the one its performance NFR's target states."""
+    findings: list[Finding] = []
+    for slo in slo_set.slos:
+        if slo.latency_nfr is None or slo.p99_ms is None:
+            continue
+        target = _need_field(page_text, slo.latency_nfr, "target")
+        written = f"p99 ≤ {milliseconds_words(slo.p99_ms)}"
+        if target is None or written not in target:
+            findings.append(
+                Finding(
+                    RULE_AGREES,
+                    slo.latency_nfr,
+                    f"the target does not state {written!r} (SLO {slo.id})",
+                    page,
+                    1,
+                )
+            )
+    return findings
 
 
 def nfr_agreement_findings(slo_set: SloSet, page_text: str, page: Path) -> list[Finding]:

@@ -54,6 +54,16 @@ def test_the_spec_file_parses_and_covers_the_contract() -> None:
     assert coverage_findings(slo_set, operations, Path("slos.yaml")) == []
     page = REPO / "docs" / "nfr" / "reliability.md"
     assert nfr_agreement_findings(slo_set, page.read_text(encoding="utf-8"), page) == []
+    from futurebank.spec.slo import latency_findings
+
+    performance = REPO / "docs" / "nfr" / "performance.md"
+    assert latency_findings(slo_set, performance.read_text(encoding="utf-8"), performance) == []
+    assert {s.id: s.p99_ms for s in slo_set.slos if s.p99_ms} == {
+        "reads": 800,
+        "payments": 2000,
+        "card-controls": 1500,
+        "assistant": 12000,
+    }
 
 
 @pytest.mark.parametrize(
@@ -142,3 +152,24 @@ def test_the_dashboard_is_generated_from_the_same_file(tmp_path: Path) -> None:
     ]
     assert dashboard["templating"]["list"][0]["type"] == "datasource"
     assert all(p["datasource"]["uid"] == "${datasource}" for p in dashboard["panels"])
+
+
+def test_a_class_p99_must_be_the_one_its_nfr_states(tmp_path: Path) -> None:
+    from futurebank.spec.slo import latency_findings, milliseconds_words
+
+    assert [milliseconds_words(ms) for ms in (800, 2000, 12000, 1500)] == [
+        "800 ms",
+        "2,000 ms",
+        "12 s",
+        "1,500 ms",
+    ]
+    text = GOOD.replace(
+        "operations: [createPayment]", "operations: [createPayment], latency_nfr: NFR-0002, p99_ms: 2000"
+    )
+    slo_set = parse(text, tmp_path)
+    page = ":id: NFR-0002\n:target: p95 ≤ 800 ms and p99 ≤ 2,000 ms for transfers\n"
+    assert latency_findings(slo_set, page, Path("performance.md")) == []
+    drifted = latency_findings(slo_set, page.replace("2,000", "1,000"), Path("performance.md"))
+    assert [(f.rule, f.item) for f in drifted] == [("R-77-slo-agrees-with-nfr", "NFR-0002")]
+    with pytest.raises(SpecFileError, match="go together"):
+        parse(GOOD.replace("operations: [createPayment]", "operations: [createPayment], p99_ms: 5"), tmp_path)

@@ -15,7 +15,10 @@ from futurebank.spec.report import report
 from futurebank.spec.slo import (
     DATA,
     NFR_PAGE,
+    PERFORMANCE_PAGE,
     coverage_findings,
+    latency_findings,
+    milliseconds_words,
     nfr_agreement_findings,
     parse_slos,
     window_seconds,
@@ -29,9 +32,11 @@ def slo_objectives(app: Sphinx) -> str:
     root = repo_root(app)
     operations = {op.operation_id for op in load_contract(root / "docs").operations()}
     page = root / NFR_PAGE
+    performance = root / PERFORMANCE_PAGE
     report(
         coverage_findings(slo_set, operations, root / DATA)
-        + nfr_agreement_findings(slo_set, page.read_text(encoding="utf-8"), page),
+        + nfr_agreement_findings(slo_set, page.read_text(encoding="utf-8"), page)
+        + latency_findings(slo_set, performance.read_text(encoding="utf-8"), performance),
         root,
     )
     minutes = slo_set.window_days * 24 * 60
@@ -41,6 +46,7 @@ def slo_objectives(app: Sphinx) -> str:
             md_escape(slo.title),
             f"{slo.objective_percent:g} %",
             f"{slo.budget * minutes:,.1f} min",
+            "" if slo.p99_ms is None else f"{milliseconds_words(slo.p99_ms)} ({slo.latency_nfr})",
             ", ".join(f"`{op}`" for op in slo.operations),
         )
         for slo in slo_set.slos
@@ -58,7 +64,7 @@ def slo_objectives(app: Sphinx) -> str:
         f"The SLOs as data (`{DATA}`), over a rolling {slo_set.window_days} days; a request is bad when its "
         f"status matches `{slo_set.bad_status}`. The error budget is shown as minutes of full "
         "outage in the window.\n\n"
-        + md_table(["SLO", "Covers", "Objective", "Budget", "Operations"], rows)
+        + md_table(["SLO", "Covers", "Objective", "Budget", "p99 target", "Operations"], rows)
         + "\nBurn-rate alerts (each fires when the bad ratio exceeds factor × budget over both windows; the "
         "last column is the share of the 30-day budget spent by the time the long window fills):\n\n"
         + md_table(["Severity", "Factor", "Windows", "Budget spent"], alerts)

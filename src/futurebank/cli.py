@@ -93,6 +93,49 @@ def cmd_ops_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollout_evaluate(args: argparse.Namespace) -> int:
+    """go (0), hold (3) or rollback (4) for one stage, with every value compared."""
+    from futurebank.spec.gates import (
+        EXIT_CODES,
+        PrometheusSource,
+        ScrapeSource,
+        SourceError,
+        evaluate,
+        load_gates,
+    )
+    from futurebank.spec.rules import SpecFileError
+    from futurebank.spec.slo import load_slos
+
+    root = Path(args.root)
+    try:
+        gates, slo_set = load_gates(root), load_slos(root)
+    except SpecFileError as exc:
+        print(f"{exc.finding.located(root)}: {exc.finding.message()}", file=sys.stderr)
+        return 2
+    if args.stage not in gates:
+        print(f"error: unknown stage {args.stage}; the stages are {', '.join(gates)}", file=sys.stderr)
+        return 2
+    try:
+        source = (
+            PrometheusSource(args.prometheus, slo_set)
+            if args.prometheus
+            else ScrapeSource(args.metrics_url, slo_set)
+        )
+        verdict = evaluate(gates[args.stage], slo_set, source, args.window)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{verdict.stage}: {verdict.decision.upper()} ({verdict.reason})")
+    print(f"source: {verdict.source}")
+    width = max(len(c.what) for c in verdict.checks)
+    for c in verdict.checks:
+        print(
+            f"  {c.kind:<8} {c.what:<{width}} {c.slo:<13} {c.value:>12}  {c.threshold:<11} "
+            f"over {c.window:<4} {c.outcome}"
+        )
+    return EXIT_CODES[verdict.decision]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -118,6 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--root", default=".", help="the repository (holding docs/)")
     generate.add_argument("--out", default="build/ops")
     generate.set_defaults(func=cmd_ops_generate)
+    rollout = sub.add_parser("rollout", help="rollout stages").add_subparsers(
+        dest="rollout_command", required=True
+    )
+    gate = rollout.add_parser(
+        "evaluate", help="go (exit 0), hold (3) or rollback (4) for a stage, from live metrics"
+    )
+    gate.add_argument("--stage", required=True, help="RS-0001 ... RS-0006")
+    where = gate.add_mutually_exclusive_group(required=True)
+    where.add_argument("--prometheus", help="a Prometheus server, e.g. http://127.0.0.1:9090")
+    where.add_argument("--metrics-url", help="a /metrics endpoint, e.g. http://127.0.0.1:8000/metrics")
+    gate.add_argument("--window", default="14d", help="the go criteria's window (the stage's duration)")
+    gate.add_argument("--root", default=".", help="the repository (holding docs/)")
+    gate.set_defaults(func=cmd_rollout_evaluate)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -169,6 +169,10 @@ ALL_RULES: list[Rule] = [
             "R-77-slo-agrees-with-nfr": "the targets of NFR-0007 and NFR-0008 state each objective and each "
             "alert's factor and windows, and each performance NFR the p99 of its class, as "
             "docs/nfr/slos.yaml does",
+            "R-82-gates-data-valid": "docs/delivery/rollout-gates.yaml gives every stage rollback criteria "
+            "and, unless it is the last, go criteria, each a positive threshold with its window",
+            "R-83-gates-agree-with-stages": "each stage's Go and Rollback text on the rollout page states "
+            "the thresholds (or the stage it repeats) that docs/delivery/rollout-gates.yaml gives",
         },
     ),
 ]

@@ -22,6 +22,29 @@ Feature: Sustainable finance
     And the problem code is "RESOURCE_NOT_FOUND"
 
   @US-0021 @failure
+  Scenario: The footprint of an account that does not exist is a problem
+    Given the customer "anna" with a token for scopes "sustainability:read"
+    When she GETs "/accounts/20000000-0000-4000-8000-0000000000ff/carbon-footprint?period_from=2026-11-01&period_to=2026-11-30"
+    Then the response status is 404
+    And the problem code is "RESOURCE_NOT_FOUND"
+
+  @US-0021 @failure
+  Scenario: A footprint period that starts in the future is a problem
+    Given the customer "anna" with a token for scopes "sustainability:read"
+    When she GETs "/accounts/{anna-current}/carbon-footprint?period_from=2099-01-01&period_to=2099-01-31"
+    Then the response status is 400
+    And the problem code is "VALIDATION_FAILED"
+    And the problem has an error at pointer "#/query/period_from"
+
+  @US-0021 @failure
+  Scenario: A malformed footprint period is a problem
+    Given the customer "anna" with a token for scopes "sustainability:read"
+    When she GETs "/accounts/{anna-current}/carbon-footprint?period_from=2026-11&period_to=2026-11-30"
+    Then the response status is 400
+    And the problem code is "VALIDATION_FAILED"
+    And the problem has an error at pointer "#/query/period_from"
+
+  @US-0021 @failure
   Scenario: The footprint cannot be read without the sustainability:read scope
     Given the customer "anna" with a token for scopes "transactions:read"
     When she GETs "/accounts/{anna-current}/carbon-footprint?period_from=2026-11-01&period_to=2026-11-30"

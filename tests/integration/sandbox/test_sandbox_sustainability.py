@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sandbox_helpers import ANNA_CURRENT, BORIS_CURRENT, bearer, token_for
 from starlette.testclient import TestClient
 
+from futurebank.footprint.data import load_method_data
 from futurebank.sandbox.entrypoints.representations import MSK
+from futurebank.sandbox.service_layer import sustainability
 
 API = "/api/v1"
 NOVEMBER = {"period_from": "2026-11-01", "period_to": "2026-11-30"}
@@ -102,3 +106,21 @@ def test_green_products_list_only_labelled_products(client: TestClient) -> None:
     label = products[0]["green_label"]
     assert label["taxonomy"] == "ru_decree_1587" and "Энергетика" in label["criterion"]
     assert r.json()["links"] == {"self": f"{API}/green-products"}
+
+
+def test_a_purchase_before_the_first_official_rate_is_a_problem(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rates file starts after Anna's November purchases: no rate is in force on their dates, so
+    # the estimate is refused with a field error naming the date, not answered with a guess or a 500.
+    data = load_method_data()
+    late = replace(data, rates=((date(2026, 12, 1), Decimal("80.0000")),))
+    monkeypatch.setattr(sustainability, "load_method_data", lambda: late)
+    r = footprint(client, ANNA_CURRENT, NOVEMBER)
+    assert r.status_code == 400, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["code"] == "VALIDATION_FAILED"
+    error = problem["errors"][0]
+    assert (error["pointer"], error["code"]) == ("#/query/period_from", "OUT_OF_DATA_RANGE")
+    assert "no official RUB/USD rate on or before 2026-11-" in error["detail"]

@@ -1,7 +1,8 @@
-"""Wording rules for customer-facing footprint text, over every response template and the site page.
-
-An estimate, never presented as the customer's measured emissions; the range always with the figure;
-comparisons only with a cited average; no offsets or neutrality claims.
+"""Wording rules (``futurebank.footprint.wording``) over every customer-facing footprint text: the API's
+method texts and contract descriptions, the green-product data, every assistant reply template and the
+knowledge-base answers about footprint and green products, and the methodology page's source and
+generated parts. The built site's pages are checked in tests/integration/spec. The negative cases show
+that each rule can fail.
 """
 
 from __future__ import annotations
@@ -15,32 +16,40 @@ import yaml
 from futurebank.footprint import method
 from futurebank.footprint.data import default_data_dir, load_method_data
 from futurebank.footprint.method import monthly
+from futurebank.footprint.wording import wording_problems
 from futurebank.sandbox.service_layer.seed import default_seed_path
 from futurebank.spec.pages import sustainability as page
 
 ROOT = Path(__file__).resolve().parents[3]
-FORBIDDEN = [
-    (
-        re.compile(r"\byour\s+(carbon\s+|co2\s+)?(emissions|footprint is)\b", re.I),
-        "a measurement of 'your emissions'",
-    ),
-    (re.compile(r"\boffset(s|ting)?\b", re.I), "offsets"),
-    (re.compile(r"\b(carbon|climate)[- ]neutral", re.I), "a neutrality claim"),
-    (re.compile(r"\bnet[- ]zero\b", re.I), "a net-zero claim"),
-    (re.compile(r"\bexact(ly)?\b|\bprecise(ly)?\b", re.I), "false precision"),
-]
-COMPARISON = re.compile(
-    r"\b(than|compared (with|to)|versus|vs\.?)\b[^.]*\baverage\b|\baverage\b[^.]*\bthan\b", re.I
-)
-CITATION = re.compile(r"\{need\}`SRC-\d{4}`")
+ASSISTANT = ROOT / "docs" / "assistant"
+# Words that make an assistant template or knowledge-base answer footprint text (checked whatever they say).
+FOOTPRINT_WORDS = re.compile(r"footprint|co2|carbon|emission|green|углерод|выброс|зел[её]н|эколог", re.I)
 
 
-def wording_problems(text: str) -> list[str]:
-    problems = [f"{why}: {m.group(0)!r}" for rx, why in FORBIDDEN for m in rx.finditer(text)]
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        if COMPARISON.search(sentence) and not CITATION.search(sentence):
-            problems.append(f"comparison without a cited average: {sentence.strip()[:80]!r}")
-    return problems
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def assistant_texts() -> dict[str, str]:
+    """Every reply template of the assistant, and each knowledge-base answer about footprint or green
+    products, per locale (the assistant's customer-facing text)."""
+    found: dict[str, str] = {}
+    templates = yaml.safe_load((ASSISTANT / "templates.yaml").read_text(encoding="utf-8"))
+    for locale, keys in templates.items():
+        for key, value in keys.items():
+            found[f"assistant template {locale} {key}"] = "\n".join(_strings(value))
+    kb = yaml.safe_load((ASSISTANT / "knowledge_base.yaml").read_text(encoding="utf-8"))
+    for entry in kb["entries"]:
+        for lang, answer in entry["answer"].items():
+            if FOOTPRINT_WORDS.search(answer) or "EP-0008" in entry["source"]:
+                found[f"knowledge base {entry['id']} {lang}"] = answer
+    return found
 
 
 def templates() -> dict[str, str]:
@@ -82,9 +91,17 @@ def pages() -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize(
-    ("name", "text"), [*templates().items(), *pages().items(), *generated_pages().items()]
-)
+CUSTOMER_TEXT = {**templates(), **assistant_texts(), **pages(), **generated_pages()}
+
+
+def test_the_texts_checked_include_the_assistants_footprint_answers() -> None:
+    # Not vacuous: the knowledge base's footprint and green-product answers, in both languages.
+    expected = {"knowledge base KB-27 ru", "knowledge base KB-28 ru", "knowledge base KB-28 en"}
+    assert expected <= set(CUSTOMER_TEXT)
+    assert sum(1 for name in CUSTOMER_TEXT if name.startswith("assistant template")) >= 40
+
+
+@pytest.mark.parametrize(("name", "text"), CUSTOMER_TEXT.items())
 def test_customer_text_follows_the_wording_rules(name: str, text: str) -> None:
     assert not wording_problems(text), name
 
@@ -103,16 +120,37 @@ def test_every_estimate_in_the_contract_carries_its_range() -> None:
 @pytest.mark.parametrize(
     ("bad", "rule"),
     [
-        ("These are your emissions for May.", "your emissions"),
+        ("These are your emissions for May.", "measured emissions"),
+        ("Your carbon footprint is 20.1 (8.9 – 46.2) kg.", "measured emissions"),
+        ("Ваши выбросы за май: 20 кг (9 – 46).", "measured emissions"),
         ("Offset your footprint with one tap.", "offsets"),
+        ("Offset it today, no fee.", "offsets"),
+        ("Компенсируйте след: компенсация за 99 ₽.", "offsets"),
         ("Your card is now carbon-neutral.", "neutrality"),
-        ("You emit 20% more than the average customer.", "comparison without a cited average"),
-        ("Your exact footprint is 20.1 kg.", "false precision"),
+        ("Карта стала углеродно-нейтральной.", "neutrality"),
+        ("You spend 20% more than the average customer.", "comparison without a cited average"),
+        ("Это больше, чем у среднего клиента.", "comparison without a cited average"),
+        ("The exact footprint is 20.1 (8.9 – 46.2) kg.", "false precision"),
+        ("Точный расчёт: 20 (9 – 46) кг.", "false precision"),
+        ("November: an estimated 20.122 kg CO2e.", "a figure without its range"),
+        ("Оценка за ноябрь: 20,1 кг CO2e.", "a figure without its range"),
+        ("| 2026-07 | 12.345 kg | 2026-07-01 |", "a figure without its range"),
     ],
 )
 def test_the_checker_catches_greenwashing_phrases(bad: str, rule: str) -> None:
-    assert any(rule in p for p in wording_problems(bad))
+    assert any(rule in p for p in wording_problems(bad)), wording_problems(bad)
 
 
-def test_a_cited_comparison_passes() -> None:
-    assert not wording_problems("That is less than the average of the survey {need}`SRC-0568`.")
+@pytest.mark.parametrize(
+    "good",
+    [
+        "That is less than the average of the survey {need}`SRC-0568`.",
+        "November: an estimated 20.122 kg CO2e (8.866 – 46.218 kg).",
+        "Оценка за ноябрь: 20,1 кг CO2e, от 8,9 до 46,2 кг.",
+        "It is an estimate, not an exact figure.",
+        "Это оценка, а не точный расчёт.",
+        "No carbon-credit purchase or compensation is offered or implied.",
+    ],
+)
+def test_the_checker_lets_honest_text_through(good: str) -> None:
+    assert not wording_problems(good)

@@ -77,13 +77,18 @@ def render_sources(folder: Path) -> str:
         (DEMO_HISTORY, "The generated demo customers' booked card purchases (from the sandbox's seed)"),
     ):
         rows.append((f"`{name}`", what, f"`{sha256(folder / name)}`"))
-    checks = "\n".join(f"- {md_escape(c)}" for c in prov["verified"])
+    checks = "\n".join(f"- {md_escape(' '.join(str(c).split()))}" for c in prov["verified"])
+    spots = [(s["naics"], md_escape(s["title"]), *s["values"]) for s in prov["spot_values"]]
     return (
         md_table(["File", "What", "SHA-256"], rows)
         + f"\nThe factor table is the copy in `{copy['repository']}` at commit `{copy['commit']}`, path "
         f"`{copy['path']}`, committed unchanged; original: <{prov['original']['url']}>. "
         "Checked on every test run:\n\n"
         + checks
+        + "\n\nRows to compare first with EPA's own download (kg CO2e per 2022 USD, as in the copy):\n\n"
+        + md_table(["NAICS", "Title", "Without margins", "Margins", "With margins"], spots)
+        + "\n**Bytes.** "
+        + md_escape(" ".join(prov["serialisation"].split()))
         + "\n\n**Not checked:** "
         + md_escape(prov["not_verified"])
         + "\n"
@@ -260,7 +265,8 @@ def render_chart(months: dict[str, Footprint]) -> str:
             y -= h
             parts.append(
                 f'<rect x="{x}" y="{y:.1f}" width="{bar}" height="{h:.1f}" fill="{colour[c.category]}">'
-                f"<title>{escape(month)} {escape(c.category)}: {_kg(c.estimate.co2e_kg)} kg</title></rect>"
+                f"<title>{escape(month)} {escape(c.category)}: {escape(_range_of(c.estimate))} kg"
+                "</title></rect>"
             )
         low = height - bottom - float(fp.total.low_kg * scale)
         high = height - bottom - float(fp.total.high_kg * scale)
@@ -284,9 +290,10 @@ def render_monthly(months: dict[str, Footprint]) -> str:
     categories = sorted({c.category for fp in months.values() for c in fp.categories})
     rows = []
     for month, fp in months.items():
-        by_cat = {c.category: _kg(c.estimate.co2e_kg) for c in fp.categories}
-        rows.append((month, *(by_cat.get(c, "0.000") for c in categories), _range(fp)))
-    table = md_table(["Month", *categories, "Total estimate (range), kg CO2e"], rows)
+        by_cat = {c.category: _range_of(c.estimate) for c in fp.categories}
+        rows.append((month, *(by_cat.get(c, "0.000 (0.000 – 0.000)") for c in categories), _range(fp)))
+    header = ["Month", *(f"{c}, kg (range)" for c in categories), "Total estimate (range), kg CO2e"]
+    table = md_table(header, rows)
     return (
         f"The generated demo customer `{CHART_CUSTOMER}`: her booked card purchases from "
         f"`{DEMO_HISTORY}`, estimated month by month. The whisker on each bar is the range of the month's "

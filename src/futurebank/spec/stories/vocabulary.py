@@ -181,7 +181,8 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "problem-pointer",
         'the problem has an error at pointer "<pointer>"',
-        "`errors[]` has an entry whose `pointer` is this JSON Pointer into the request body.",
+        "`errors[]` has an entry whose `pointer` is this JSON Pointer into the request body (or "
+        "`#/query/<name>` for a query parameter).",
     ),
     _p(
         "problem-correlation",

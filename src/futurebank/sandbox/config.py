@@ -19,6 +19,7 @@
 | ``SANDBOX_AUDIT_KEY_FILE`` | ``<data dir>/audit-mac-key`` | audit log's HMAC key (made on first start) |
 | ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
 | ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
+| ``SANDBOX_FAULTS`` | (none) | injected faults: ``createPayment:error=0.5,latency_ms=200;*:latency_ms=20`` |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
@@ -39,6 +40,38 @@ DEMO_CLIENTS: dict[str, str] = {
 }
 # The bank's own apps: they may list and revoke every consent of their customer (change C-09).
 FIRST_PARTY_CLIENTS: frozenset[str] = frozenset({"demo-app"})
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A failure injected into one operation: a share of requests answered 503, and added latency."""
+
+    error_rate: float = 0.0
+    latency_ms: int = 0
+
+
+def parse_faults(text: str) -> dict[str, Fault]:
+    """``SANDBOX_FAULTS``: ``operation:error=0.5,latency_ms=200;other:latency_ms=50`` (``*``: every
+    operation). A malformed value is refused at start-up with what is wrong, never half-applied."""
+    faults: dict[str, Fault] = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        operation, sep, settings = part.partition(":")
+        if not sep or not operation.strip():
+            raise ValueError(f"SANDBOX_FAULTS: {part!r} is not operation:key=value,...")
+        values: dict[str, str] = {}
+        for item in filter(None, (i.strip() for i in settings.split(","))):
+            key, eq, value = item.partition("=")
+            if not eq or key not in ("error", "latency_ms"):
+                raise ValueError(f"SANDBOX_FAULTS: {item!r} in {part!r}: the keys are error and latency_ms")
+            values[key] = value
+        try:
+            error, latency = float(values.get("error", "0")), int(values.get("latency_ms", "0"))
+        except ValueError:
+            raise ValueError(f"SANDBOX_FAULTS: {part!r}: error is a share, latency_ms whole ms") from None
+        if not 0 <= error <= 1 or not 0 <= latency <= 60_000:
+            raise ValueError(f"SANDBOX_FAULTS: {part!r}: error must be 0..1 and latency_ms 0..60000")
+        faults[operation.strip()] = Fault(error, latency)
+    return faults
 
 
 def _bool(value: str) -> bool:
@@ -68,6 +101,8 @@ class Settings:
     audit_key_file: Path | None = None
     audit_seal_file: Path | None = None
     audit_seal_interval_s: float = 1.0
+    # Injected failures by operation id ("*" for all), for driving the rollout gates into rollback.
+    faults: Mapping[str, Fault] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -111,6 +146,7 @@ class Settings:
             ("audit_key_file", "SANDBOX_AUDIT_KEY_FILE", Path),
             ("audit_seal_file", "SANDBOX_AUDIT_SEAL_FILE", Path),
             ("audit_seal_interval_s", "SANDBOX_AUDIT_SEAL_INTERVAL_S", float),
+            ("faults", "SANDBOX_FAULTS", parse_faults),
         ):
             if key in env:
                 values[name] = conv(env[key])

@@ -17,6 +17,8 @@ from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.adapters.tokens import TokenService
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.commands import CreatePayment, Message
+from futurebank.sandbox.entrypoints.contract import SECURITY
+from futurebank.sandbox.entrypoints.faults import FaultInjector
 from futurebank.sandbox.entrypoints.observability import Metrics
 from futurebank.sandbox.service_layer.cursors import CursorCodec
 from futurebank.sandbox.service_layer.handlers import Actor
@@ -50,8 +52,10 @@ class Container:
     # (liveness stays responsive while another process holds the file's write lock), and the one
     # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
     writer: ThreadPoolExecutor | None = None
+    faults: FaultInjector = field(init=False)
 
     def __post_init__(self) -> None:
+        self.faults = FaultInjector(self.settings.faults, SECURITY)
         if self.writer is None and self.settings.single_writer:
             self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 

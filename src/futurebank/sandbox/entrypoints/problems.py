@@ -39,6 +39,7 @@ CODES: dict[str, tuple[int, str]] = {
     "RATE_LIMITED": (429, "Rate limited"),
     "NOT_IMPLEMENTED": (501, "Not implemented"),
     "DATABASE_BUSY": (503, "Database busy"),
+    "SERVICE_UNAVAILABLE": (503, "Service unavailable"),
     "INTERNAL_ERROR": (500, "Internal error"),
 }
 

@@ -217,6 +217,8 @@ def call_with(model: type[Q]) -> Any:
         c = container(request)
         operation = request.scope["route"].operation_id
         principal = authenticate(request, c.tokens, SECURITY[operation])
+        if c.faults:
+            await c.faults.apply(operation)
         return Call(
             request,
             c,

@@ -42,6 +42,7 @@ ERROR_CODES: dict[str, int] = {
     "INTERNAL_ERROR": 500,
     "NOT_IMPLEMENTED": 501,
     "DATABASE_BUSY": 503,
+    "SERVICE_UNAVAILABLE": 503,
 }
 PROBLEM_TYPE_BASE = "https://futurebank.example/problems/"
 SCOPES = [

@@ -265,7 +265,8 @@ def test_errors_are_shown_in_words(served: str, browser: Browser) -> None:
     page.get_by_label("Your message").fill("x" * 2001)
     page.get_by_role("button", name="Send").click()
     error = page.get_by_role("alert")
-    expect(error).to_contain_text("Validation failed: The request is invalid.")
+    expect(error).to_contain_text("Validation failed: The request body has 1 error.")
+    expect(error).to_contain_text("/text: String should have at most 2000 characters.")
     expect(error).to_contain_text("HTTP 400, code VALIDATION_FAILED, correlation id ")
     # an expired or forged token: 401 in words, and the page asks to sign in again
     page.evaluate("() => sessionStorage.setItem('chat.token', 'not-a-token')")

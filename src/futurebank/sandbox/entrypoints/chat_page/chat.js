@@ -45,7 +45,8 @@
       if (body.detail) parts.push(body.detail);
       let words = parts.join(": ");
       if (Array.isArray(body.errors) && body.errors.length) {
-        words += " " + body.errors.map((e) => `${e.pointer || e.field || ""} ${e.detail || e.code || ""}`.trim()).join("; ") + ".";
+        const fields = body.errors.map((e) => `${e.pointer ? e.pointer + ": " : ""}${e.detail || e.code || ""}`);
+        words += ` ${fields.join("; ")}.`;
       }
       const tags = [`HTTP ${status}`];
       if (body.code) tags.push(`code ${body.code}`);

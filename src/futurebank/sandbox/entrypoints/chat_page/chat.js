@@ -276,11 +276,18 @@
     const meta = element("p", "meta");
     const who = { customer: "You", assistant: "Assistant", agent: "Support agent" }[message.role] || message.role;
     meta.appendChild(element("span", "who", who));
-    meta.appendChild(
-      element("span", message.ai_generated ? "label ai" : "label human", message.ai_generated ? "AI-generated" : "written by a person")
-    );
+    if (!message.local) {
+      // the label the server sent: the reply's ai_generated flag
+      meta.appendChild(
+        element("span", message.ai_generated ? "label ai" : "label human", message.ai_generated ? "AI-generated" : "written by a person")
+      );
+    }
     if (message.intent) meta.appendChild(element("span", "intent", `intent: ${message.intent}`));
-    meta.appendChild(element("time", "", message.created_at));
+    if (message.created_at) {
+      const time = element("time", "", message.created_at);
+      time.dateTime = message.created_at;
+      meta.appendChild(time);
+    }
     item.appendChild(meta);
     item.appendChild(element("p", "text", message.text));
     if (message.confirmation_for) {
@@ -327,14 +334,8 @@
     try {
       const path = `/assistant/conversations/${conversation.conversation_id}/messages`;
       const { data } = await request("POST", path, { json: body });
-      addMessage({
-        message_id: "",
-        role: "customer",
-        ai_generated: false,
-        text,
-        created_at: "",
-        confirmation_for: confirmationFor,
-      });
+      // the customer's own message as sent (the operation answers with the reply only)
+      addMessage({ local: true, message_id: "", role: "customer", text, confirmation_for: confirmationFor });
       addMessage(data);
       return true;
     } catch (err) {

@@ -210,8 +210,13 @@ def test_a_lead_talks_to_the_assistant(served: str, browser: Browser) -> None:
     expect(mine.locator(".label")).to_have_count(0)  # only the server's messages carry its label
     page.screenshot(path=str(SCREENSHOTS / "chat-01-russian-balance.png"), full_page=True)
 
-    # English: a new conversation, its own disclosure and the same figure
-    _start(page, "English (en-US)")
+    # English, with the keyboard only: a new conversation, its own disclosure and the same figure
+    page.get_by_label("Русский (ru-RU)").focus()
+    page.keyboard.press("ArrowRight")  # the radio group moves to English
+    expect(page.get_by_label("English (en-US)")).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Start a conversation")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(disclosure).to_contain_text("AI assistant")
     assert disclosure.get_attribute("lang") == "en"
     expect(transcript.locator("li.message")).to_have_count(1)  # the Russian transcript is gone

@@ -5,6 +5,7 @@
 * ``/``            the static spec site (``--site``, built by ``make site``)
 * ``/api/v1/…``    the sandbox API (the contract docs/api/openapi.yaml), with its dev OAuth server
 * ``/console``     interactive API console (Swagger UI served from local files: works offline)
+* ``/assistant-chat``  a chat page to talk to the sandbox's AI assistant as a demo customer
 * ``/health``, ``/ready``, ``/metrics``   operations endpoints of the sandbox
 
 Sandbox configuration comes from the environment (``futurebank.sandbox.config``); its data lives
@@ -30,7 +31,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-SANDBOX_PREFIXES = ("/api/v1/", "/console")
+SANDBOX_PREFIXES = ("/api/v1/", "/console", "/assistant-chat")
 SANDBOX_PATHS = {"/api/v1", "/health", "/ready", "/metrics"}
 
 
@@ -86,6 +87,7 @@ def banner(host: str, port: int) -> str:
 futurebank: spec site and reference sandbox
   spec site        {origin}/
   API console      {origin}/console   (offline Swagger UI; Authorize -> authorizationCode, client demo-app)
+  assistant chat   {origin}/assistant-chat   (sign in as a demo customer and talk to the AI assistant)
   sandbox API      {origin}/api/v1    (contract: docs/api/openapi.yaml)
   health, metrics  {origin}/health  {origin}/ready  {origin}/metrics
 

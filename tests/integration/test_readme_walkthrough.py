@@ -1,11 +1,13 @@
-"""The README's sandbox walkthrough works exactly as written against `python -m futurebank.serve`.
+"""The README's sandbox walkthrough and its assistant example work exactly as written against
+`python -m futurebank.serve`.
 
-The block between the walkthrough markers is run with bash as written; the test server takes a free port
-instead of 8000 and the script is told so through ``BASE``, as the README tells a reader to do.
+The blocks between the markers are run with bash as written; the test server takes a free port instead of
+8000 and the script is told so through ``BASE``, as the README tells a reader to do.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -20,6 +22,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(
     r"<!-- walkthrough:start -->\n```sh\n(?P<script>.*?)```\n<!-- walkthrough:end -->",
+    re.DOTALL,
+)
+ASSISTANT_BLOCK = re.compile(
+    r"<!-- assistant-example:start -->\n```sh\n(?P<script>.*?)```\n<!-- assistant-example:end -->",
     re.DOTALL,
 )
 
@@ -79,3 +85,33 @@ def test_walkthrough_runs_as_written(served: int) -> None:
     assert '"status":"ACSC"' in payment and '"amount":"500.00"' in payment
     assert '"status":"ACSC"' in status
     assert '"code":"IDEMPOTENCY_KEY_REUSED"' in problem and '"status":422' in problem
+
+
+def test_assistant_example_runs_as_written(served: int) -> None:
+    match = ASSISTANT_BLOCK.search((REPO / "README.md").read_text(encoding="utf-8"))
+    assert match, "README.md has no assistant example block"
+    script = match["script"]
+    assert "BASE=${BASE:-http://127.0.0.1:8000/api/v1}" in script
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={"PATH": "/usr/bin:/bin", "BASE": f"http://127.0.0.1:{served}/api/v1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout  # the reply; the token and conversation id went to variables
+    reply = json.loads(lines[0])
+    assert reply["role"] == "assistant" and reply["ai_generated"] is True
+    assert reply["intent"] == "balance_inquiry"
+    available = {
+        "kind": "balance",
+        "source_operation": "getAccountBalances",
+        "account_id": "20000000-0000-4000-8000-000000000001",
+        "money": {"amount": "24650.00", "currency": "RUB"},
+        "balance_type": "ITAV",
+    }
+    assert available in reply["facts"], reply["facts"]
+    assert "24,650.00" in reply["text"], reply["text"]  # the figure the fact names, in en-US form

@@ -126,6 +126,10 @@ def test_every_kind_of_page_sends_security_headers(app: object) -> None:
             "/console/console.js",
             "/console/openapi.yaml",
             "/console/oauth2-redirect.html",
+            "/assistant-chat",
+            "/assistant-chat/chat.js",
+            "/assistant-chat/chat.css",
+            "/assistant-chat/no-such-file.js",
             sign_in,
             "/api/v1/accounts",
             "/health",
@@ -143,9 +147,37 @@ def test_every_kind_of_page_sends_security_headers(app: object) -> None:
         assert _csp(client.get("/api/v1/accounts"))["default-src"] == "default-src 'none'"
 
 
+def test_the_assistant_chat_page_is_served_with_its_own_strict_policy(app: object) -> None:
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        page = client.get("/assistant-chat")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "<h1>Talk to the AI assistant</h1>" in page.text
+        # its script and stylesheet are files on this server; no inline script or style at all
+        assert re.findall(r'(?:src|href)="(/assistant-chat/[^"]+)"', page.text) == [
+            "/assistant-chat/chat.css",
+            "/assistant-chat/chat.js",
+        ]
+        assert "<style" not in page.text and " style=" not in page.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page.text), "an inline script"
+        policy = _csp(page)
+        assert policy["default-src"] == "default-src 'none'"
+        for directive in ("script-src", "style-src", "connect-src", "img-src"):
+            assert policy[directive] == f"{directive} 'self'", policy  # this origin only, nothing inline
+        assert policy["form-action"] == "form-action 'none'" and policy["base-uri"] == "base-uri 'none'"
+        script = client.get("/assistant-chat/chat.js")
+        assert script.headers["content-type"].startswith("text/javascript")
+        assert "/assistant/conversations" in script.text and "/oauth/authorize" in script.text
+        assert client.get("/assistant-chat/chat.css").headers["content-type"].startswith("text/css")
+        missing = client.get("/assistant-chat/../app.py")
+        assert missing.status_code == 404
+        unknown = client.get("/assistant-chat/index.html")
+        assert unknown.status_code == 404 and unknown.json()["code"] == "RESOURCE_NOT_FOUND"
+
+
 def test_banner_says_how_to_get_a_token() -> None:
     text = serve.banner("127.0.0.1", 8000)
     assert "urn:futurebank:params:oauth:grant-type:demo-customer" in text and "/console" in text
+    assert "http://127.0.0.1:8000/assistant-chat" in text
 
 
 def test_missing_site_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

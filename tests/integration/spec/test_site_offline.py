@@ -152,6 +152,20 @@ def test_built_site_loads_nothing_from_other_hosts(site_dir: Path) -> None:
     assert not violations, "external loads in the built site:\n" + "\n".join(violations)
 
 
+def test_the_sandbox_chat_page_loads_nothing_from_other_hosts() -> None:
+    """The assistant chat page (``/assistant-chat``, served beside the site by ``make run``) is static
+    files in the sandbox package: the same scan covers them."""
+    from futurebank.sandbox.entrypoints.routers.chat_page import PAGE_DIR
+
+    checked = sorted(p.name for p in _site_files(PAGE_DIR))
+    assert checked == ["chat.css", "chat.js", "index.html"], checked
+    violations = site_violations(PAGE_DIR)
+    assert not violations, "external loads in the chat page:\n" + "\n".join(violations)
+    # no absolute URL at all in what the page loads or calls: every path is on the server it came from
+    script = (PAGE_DIR / "chat.js").read_text(encoding="utf-8")
+    assert re.findall(r"""['"`](?:https?:)?//""", script) == []
+
+
 # --- the checker itself ---------------------------------------------------------------------------
 
 BAD_PAGE = """<!doctype html>

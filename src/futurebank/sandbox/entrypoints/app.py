@@ -26,6 +26,7 @@ from futurebank.sandbox.entrypoints.routers import (
     accounts,
     assistant,
     cards,
+    chat_page,
     consents,
     console,
     not_implemented,
@@ -98,6 +99,7 @@ def build_api(c: Container) -> FastAPI:
         _add_routes(app, module.router, API_PREFIX)
     _add_routes(app, ops.router, "")
     _add_routes(app, console.router, "")
+    _add_routes(app, chat_page.router, "")
 
     @app.exception_handler(ProblemError)
     async def on_problem(request: Request, exc: ProblemError) -> Response:

@@ -95,7 +95,8 @@ async def console(request: Request) -> Response:
 <code>demo-app</code>, no secret needed with PKCE; pick a demo customer on the sign-in page), then
 create a consent with <code>POST /consents</code> before reading accounts. Scripts:
 <code>curl -s -d grant_type={html.escape("urn:futurebank:params:oauth:grant-type:demo-customer")}
--d customer=anna -u demo-app:demo-app-secret {html.escape(origin)}/api/v1/oauth/token</code>
+-d customer=anna -u demo-app:demo-app-secret {html.escape(origin)}/api/v1/oauth/token</code>.
+To talk to the AI assistant as a demo customer, open the <a href="/assistant-chat">assistant chat page</a>.
 </div>
 <div id="swagger-ui"></div>
 <script src="/console/static/swagger-ui-bundle.js"></script>

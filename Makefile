@@ -6,6 +6,8 @@ SPHINX := .venv/bin/sphinx-build
 SITE := build/site
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PROMETHEUS ?= 0
+PROMETHEUS_PORT ?= 9090
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
 .PHONY: help setup run site check lint lint-api test test-fast acceptance export chat ops bench eval-assistant reset lock clean
@@ -19,10 +21,11 @@ setup: ## install the venv (from requirements.lock) and the system tools when mi
 site: setup ## build the spec site into build/site (warnings are errors)
 	$(SPHINX) -W --keep-going -q -b html docs $(SITE)
 
-run: setup ## set up, build the site (with the latest acceptance results) and serve it with the sandbox
+run: setup ## set up, build the site (with the latest acceptance results) and serve it with the sandbox (PROMETHEUS=1: and a Prometheus)
 	@$(MAKE) --no-print-directory acceptance || echo "run: some acceptance scenarios failed; the site shows which"
 	$(MAKE) --no-print-directory site
-	$(PY) -m futurebank.serve --site $(SITE) --host $(HOST) --port $(PORT)
+	@if [ "$(PROMETHEUS)" = 1 ]; then $(MAKE) --no-print-directory ops; fi
+	$(PY) -m futurebank.serve --site $(SITE) --host $(HOST) --port $(PORT) $(if $(filter 1,$(PROMETHEUS)),--prometheus-port $(PROMETHEUS_PORT))
 
 chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 	.venv/bin/futurebank chat parse --seed $(SEED)

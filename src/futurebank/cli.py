@@ -112,6 +112,11 @@ def cmd_rollout_evaluate(args: argparse.Namespace) -> int:
     except SpecFileError as exc:
         print(f"{exc.finding.located(root)}: {exc.finding.message()}", file=sys.stderr)
         return 2
+    from futurebank.spec.slo import WINDOW
+
+    if not WINDOW.match(args.window):
+        print(f"error: --window {args.window!r} is not a window such as 15m, 6h or 14d", file=sys.stderr)
+        return 2
     if args.stage not in gates:
         print(f"error: unknown stage {args.stage}; the stages are {', '.join(gates)}", file=sys.stderr)
         return 2

@@ -105,6 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", default="build/site", help="the built spec site (make site)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--prometheus-port",
+        type=int,
+        default=0,
+        help="also start Debian's Prometheus on 127.0.0.1 at this port, scraping the sandbox (0: no)",
+    )
+    parser.add_argument(
+        "--prometheus-rules", default="build/ops/slo-rules.yml", help="rules it loads (make ops)"
+    )
     args = parser.parse_args(argv)
     site = Path(args.site)
     if not (site / "index.html").is_file():
@@ -118,8 +127,34 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging()
     app = build_app(site, args.host, args.port)
+    prometheus = None
+    if args.prometheus_port:
+        from futurebank import prometheus_server
+
+        rules = Path(args.prometheus_rules)
+        try:
+            prometheus = prometheus_server.start(
+                Path("build/prometheus"),
+                f"{args.host}:{args.port}",
+                args.prometheus_port,
+                rules=rules if rules.is_file() else None,
+            )
+        except prometheus_server.PrometheusUnavailable as exc:
+            print(f"serve: {exc}", file=sys.stderr)
+            return 2
     print(banner(args.host, args.port), flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HTTP_PROTOCOL)
+    if prometheus is not None:
+        print(
+            f"  prometheus       {prometheus.url}  (scrapes the sandbox every 5 s; rules from "
+            f"{args.prometheus_rules}; try: futurebank rollout evaluate --stage RS-0002 "
+            f"--prometheus {prometheus.url} --window 15m)",
+            flush=True,
+        )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HTTP_PROTOCOL)
+    finally:
+        if prometheus is not None:
+            prometheus.stop()
     return 0
 
 

@@ -744,12 +744,87 @@ def _dependency_down(world: World, dependency: str) -> None:
 
 @vocab("error-rate")
 def _error_rate(world: World, operation: str, percent: str, minutes: str) -> None:
-    _tooling_missing(f"failure injection into {operation}")
+    world.saved["error-rate"] = json.dumps(
+        {"operation": operation, "percent": float(percent), "minutes": int(minutes)}
+    )
 
 
 @vocab("alert")
 def _alert(world: World, alert: str, minutes: str) -> None:
-    _tooling_missing(f"an Alertmanager receiving {alert!r}")
+    """Prometheus's own rule engine (``promtool test rules``) evaluates the rules generated from the
+    SLOs over the request series the sandbox exports, at the given error rate for the given time (in
+    promtool's simulated time: ten real minutes would not fit a test run)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    from futurebank.cli import main as futurebank
+
+    if "error-rate" not in world.saved:
+        pytest.fail("no error rate was set earlier in the scenario")
+    given = json.loads(world.saved["error-rate"])
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: scripts/bootstrap.sh prometheus installs it")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        assert futurebank(["ops", "generate", "--root", str(FEATURES.parents[2]), "--out", str(out)]) == 0
+        groups = yaml.safe_load((out / "slo-rules.yml").read_text(encoding="utf-8"))["groups"]
+        rules = [r for g in groups for r in g["rules"]]
+        alert_rule = next((r for r in rules if r.get("alert") == alert), None)
+        if alert_rule is None:
+            pytest.fail(f"no alert {alert!r} among the rules generated from docs/nfr/slos.yaml")
+        slo = alert_rule["labels"]["slo"]
+        objective = next(
+            r["labels"]["objective"]
+            for r in rules
+            if r.get("labels", {}).get("slo") == slo and "objective" in r["labels"]
+        )
+        per_minute = 1000
+        bad = round(per_minute * given["percent"] / 100)
+        series = 'futurebank_http_requests_total{{operation_id="{op}",http_response_status_code="{code}"}}'
+        test = {
+            "rule_files": ["slo-rules.yml"],
+            "evaluation_interval": "1m",
+            "tests": [
+                {
+                    "interval": "1m",
+                    "input_series": [
+                        {
+                            "series": series.format(op=given["operation"], code="201"),
+                            "values": f"0+{per_minute - bad}x{given['minutes']}",
+                        },
+                        {
+                            "series": series.format(op=given["operation"], code="503"),
+                            "values": f"0+{bad}x{given['minutes']}",
+                        },
+                    ],
+                    "alert_rule_test": [
+                        {
+                            "alertname": alert,
+                            "eval_time": f"{minutes}m",
+                            "exp_alerts": [
+                                {
+                                    "exp_labels": {**alert_rule["labels"], "objective": objective},
+                                    "exp_annotations": alert_rule["annotations"],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+        (out / "scenario.test.yml").write_text(yaml.safe_dump(test), encoding="utf-8")
+        done = subprocess.run(
+            [promtool, "test", "rules", "scenario.test.yml"],
+            cwd=out,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, f"{alert} did not fire within {minutes} minutes:\n{done.stdout}{done.stderr}"
 
 
 @vocab("kpi-event")

@@ -75,8 +75,7 @@ CONTEXT_STEPS: tuple[StepPattern, ...] = (
     _p(
         "error-rate",
         'the error rate of operation "<operation>" is <percent> % for <minutes> minutes',
-        "Operations: inject failures into one operation.",
-        sandbox=False,
+        "Operations: the operation's request series at that share of 5xx answers for that long.",
     ),
     _p(
         "audit-altered",
@@ -297,8 +296,8 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "alert",
         'the alert "<alert>" fires within <minutes> minutes',
-        "Alertmanager receives the alert.",
-        sandbox=False,
+        "The alert, one of the rules generated from docs/nfr/slos.yaml, fires when Prometheus's rule "
+        "engine (promtool test rules) evaluates them over the series of the step before, in simulated time.",
     ),
     _p("audit-result", 'the audit verification result is "<result>"', "`intact` or `broken`."),
     _p(

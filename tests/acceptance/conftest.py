@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,6 +191,48 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             process.kill()
             process.wait(timeout=10)
         db.dispose()
+
+
+@dataclass
+class Twin:
+    """A second sandbox process on its own PostgreSQL server, for a scenario that takes the database
+    away (the shared sandbox must stay up for every other scenario)."""
+
+    origin: str
+    stop: Callable[[], None]
+    stop_database: Callable[[], None]
+
+
+@pytest.fixture(scope="session")
+def start_twin_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Twin]:
+    from futurebank import throwaway_postgres
+
+    def start() -> Twin:
+        base = Path(tempfile.mkdtemp(prefix="futurebank-acceptance-pg-"))
+        try:
+            server = throwaway_postgres.start(base)
+        except throwaway_postgres.PostgresUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+        url = server.url("postgres")
+        data_dir = tmp_path_factory.mktemp("twin")
+        db = bootstrap.open_database(Settings(data_dir=data_dir, database_url=url, seed=False))
+        bootstrap.reset(db, SEED, history=False)
+        db.dispose()
+        process, origin = _start(data_dir, url, data_dir / "sandbox.log")
+        _wait_ready(origin)
+
+        def stop() -> None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            server.stop()
+            shutil.rmtree(base, ignore_errors=True)
+
+        return Twin(origin, stop, server.stop)
+
+    return start
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from pytest_bdd import parsers, scenarios, step
 from futurebank.spec.stories import PLACEHOLDER, VOCABULARY, load_features, load_seed
 
 if TYPE_CHECKING:
-    from conftest import Sandbox
+    from conftest import Sandbox, Twin
 
 FEATURES = Path(__file__).resolve().parents[2] / "docs" / "stories" / "features"
 SEED = FEATURES.parent / "seed.yaml"
@@ -97,8 +97,16 @@ class SentRequest:
 class World:
     """One scenario: the caller, the last request and response, and the values saved so far."""
 
-    def __init__(self, sandbox: Sandbox, aliases: dict[str, str], usernames: dict[str, str]) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        aliases: dict[str, str],
+        usernames: dict[str, str],
+        start_twin: Callable[[], Twin] | None = None,
+    ) -> None:
         self.sandbox = sandbox
+        self.start_twin = start_twin
+        self.twin: Twin | None = None
         self.aliases = aliases
         self.usernames = usernames
         self.http = httpx.Client(base_url=sandbox.base_url, timeout=15.0, follow_redirects=False)
@@ -109,6 +117,13 @@ class World:
 
     def close(self) -> None:
         self.http.close()
+        if self.twin is not None:
+            self.twin.stop()
+
+    @property
+    def origin(self) -> str:
+        """Where the operations endpoints are: the shared sandbox, or this scenario's own twin."""
+        return self.twin.origin if self.twin is not None else self.sandbox.origin
 
     # -- placeholders ----------------------------------------------------------------------
 
@@ -299,8 +314,13 @@ def seed_usernames() -> dict[str, str]:
 
 
 @pytest.fixture
-def world(sandbox: Sandbox, seed_aliases: dict[str, str], seed_usernames: dict[str, str]) -> Iterator[World]:
-    w = World(sandbox, seed_aliases, seed_usernames)
+def world(
+    sandbox: Sandbox,
+    seed_aliases: dict[str, str],
+    seed_usernames: dict[str, str],
+    start_twin_on_postgres: Callable[[], Twin],
+) -> Iterator[World]:
+    w = World(sandbox, seed_aliases, seed_usernames, start_twin_on_postgres)
     yield w
     w.close()
 
@@ -710,7 +730,13 @@ def _green_labels(world: World) -> None:
 def _read_health(world: World) -> None:
     world.caller = world.caller or Caller("operations", None, None)
     # The sandbox's health check is outside the API (not part of the contract).
-    world.send("GET", world.sandbox.origin + "/health")
+    world.send("GET", world.origin + "/health")
+
+
+@vocab("read-ready")
+def _read_ready(world: World) -> None:
+    world.caller = world.caller or Caller("operations", None, None)
+    world.send("GET", world.origin + "/ready")
 
 
 @vocab("health")
@@ -739,7 +765,12 @@ def _metric(world: World, metric: str, labels: str) -> None:
 
 @vocab("dependency-down")
 def _dependency_down(world: World, dependency: str) -> None:
-    _tooling_missing(f"fault injection to take {dependency!r} down")
+    if dependency != "database":
+        pytest.fail(f"the sandbox can take down only its database, not {dependency!r}")
+    assert world.start_twin is not None
+    # A sandbox of this scenario's own on PostgreSQL, then the database server stopped under it.
+    world.twin = world.start_twin()
+    world.twin.stop_database()
 
 
 @vocab("error-rate")

@@ -69,8 +69,8 @@ CONTEXT_STEPS: tuple[StepPattern, ...] = (
     _p(
         "dependency-down",
         'the dependency "<dependency>" is unavailable',
-        "Operations: make one backing service unreachable.",
-        sandbox=False,
+        "Operations: make one backing service unreachable (the sandbox: its database, by stopping the "
+        "PostgreSQL server under a sandbox of the scenario's own).",
     ),
     _p(
         "error-rate",
@@ -152,6 +152,11 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
         "read-health",
         "the operations engineer reads the health endpoint",
         "Read the health check.",
+    ),
+    _p(
+        "read-ready",
+        "the operations engineer reads the readiness endpoint",
+        "Read the readiness check (the database answers and is migrated).",
     ),
     _p(
         "scrape-metrics",

@@ -53,13 +53,14 @@ def test_a_501_operation_is_found_even_without_the_not_in_sandbox_tag() -> None:
 def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_steps() -> None:
     reason = skip_reason(
         info(
-            'the KPI event "paymentCompleted" has no field "birth_date"', tags=("US-0024", "not-in-sandbox")
+            "the compliance officer opens the transcript of the conversation",
+            tags=("US-0019", "not-in-sandbox"),
         ),
         MISSING,
     )
     assert reason is not None
     assert reason.startswith("@not-in-sandbox: needs operations tooling")
-    assert 'the KPI event "paymentCompleted" has no field "birth_date"' in reason
+    assert "the compliance officer opens the transcript of the conversation" in reason
 
 
 def test_a_sandbox_scenario_runs() -> None:

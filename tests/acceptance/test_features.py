@@ -858,14 +858,51 @@ def _alert(world: World, alert: str, minutes: str) -> None:
     assert done.returncode == 0, f"{alert} did not fire within {minutes} minutes:\n{done.stdout}{done.stderr}"
 
 
+def _kpi_event_of_last_request(world: World, event: str) -> dict[str, Any]:
+    """The KPI event the last request caused, read from the sandbox's stand-in for the KPI topic
+    (the relay publishes within a second), checked against the event contract's payload schema."""
+    import time
+
+    import jsonschema
+    import yaml
+
+    correlation = world.response.headers.get("X-Correlation-ID", "")
+    sink = world.sandbox.log.parent / "kpi-events.jsonl"
+    schema = yaml.safe_load((FEATURES.parents[1] / "entities" / "KpiEvent.schema.yaml").read_text())
+    deadline = time.monotonic() + 10
+    while True:
+        lines = sink.read_text(encoding="utf-8").splitlines() if sink.exists() else []
+        found = [json.loads(line) for line in lines]
+        mine = [e for e in found if e.get("correlation_id") == correlation and e["data"]["event"] == event]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert mine, f"no KPI event {event!r} for correlation id {correlation} in {sink} ({len(found)} events)"
+    assert len(mine) == 1, f"{len(mine)} KPI events {event!r} for one request"
+    published = mine[0]
+    assert published["event_type"] == "kpi.recorded" and UUID_TEXT.match(published["event_id"]), published
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        published["data"]
+    )
+    return dict(published["data"])
+
+
 @vocab("kpi-event")
 def _kpi_event(world: World, event: str, field: str, value: str) -> None:
-    _tooling_missing(f"the analytics stream that carries {event!r}")
+    data = _kpi_event_of_last_request(world, event)
+    assert data.get(field) == value, (
+        f"KPI event {event}: {field} is {data.get(field)!r}, not {value!r}: {data}"
+    )
 
 
 @vocab("kpi-no-field")
 def _kpi_no_field(world: World, event: str, field: str) -> None:
-    _tooling_missing(f"the analytics stream that carries {event!r}")
+    data = _kpi_event_of_last_request(world, event)
+    assert field not in data, f"KPI event {event} carries {field}: {data}"
+    # Nothing that identifies the customer directly either (US-0024's rules).
+    text = json.dumps(data)
+    for identifying in ("10000000-0000-4000-8000-000000000001", "Anna", "40817810", "2005-06-15"):
+        assert identifying not in text, f"KPI event {event} contains {identifying!r}: {data}"
 
 
 def _audit_entries(world: World) -> list[dict[str, Any]]:

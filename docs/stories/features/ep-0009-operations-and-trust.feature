@@ -3,8 +3,8 @@ Feature: Operations and trust
   The people who run, analyse, audit and build on the service can see that it works and can prove
   what it did. The sandbox has health, metrics and a hash-chained audit log, so those scenarios run
   against it; the alerting scenario runs the alert rules generated from the SLOs in Prometheus's rule
-  engine, and the database-outage scenario stops the PostgreSQL server under a sandbox of its own;
-  scenarios that need tooling the sandbox still lacks (the analytics stream) are tagged @not-in-sandbox.
+  engine, the database-outage scenario stops the PostgreSQL server under a sandbox of its own, and
+  the KPI scenario reads the events the sandbox's outbox relay published.
 
   Background:
     Given the demo data is seeded
@@ -37,7 +37,7 @@ Feature: Operations and trust
     Then the response status is 200
     And the health status is "pass"
 
-  @US-0024 @not-in-sandbox
+  @US-0024
   Scenario: A completed payment emits a KPI event with the age band, not the birth date
     Given the customer "anna" with a token for scopes "payments:write"
     When she POSTs to "/payments" with Idempotency-Key "anna-kpi-0001" and body:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.adapters.audit_seal import AuditSealer
 from futurebank.sandbox.adapters.db import Database, make_database
+from futurebank.sandbox.adapters.kpi_sink import JsonLinesSink
 from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
 from futurebank.sandbox.config import Settings
@@ -24,6 +25,7 @@ from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.observability import Metrics, configure_logging
 from futurebank.sandbox.service_layer.cursors import CursorCodec
+from futurebank.sandbox.service_layer.kpi import KpiRecorder, KpiRelay
 from futurebank.sandbox.service_layer.messagebus import Clock, MessageBus, new_uuid, utc_now
 from futurebank.sandbox.service_layer.seed import default_seed_path, seed
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
@@ -127,7 +129,10 @@ def bootstrap(
         new_id=new_id or new_uuid,
         idempotency_wait_s=settings.idempotency_wait_s,
         first_party_clients=settings.first_party_clients,
+        kpi=KpiRecorder(_secret(settings.data_dir / "kpi-pseudonym-key")),
     )
+    relay = KpiRelay(db, JsonLinesSink(settings.data_dir / "kpi-events.jsonl"), bus.clock)
+    relay.start()
     return Container(
         settings=settings,
         db=db,
@@ -136,6 +141,7 @@ def bootstrap(
         cursors=CursorCodec(_secret(settings.data_dir / "cursor-secret")),
         metrics=Metrics(),
         contract_path=CONTRACT if CONTRACT.exists() else None,
+        kpi_relay=relay,
     )
 
 

@@ -327,7 +327,7 @@ def test_docstring_must_match_the_step(tmp_path: Path) -> None:
 
 
 def test_operations_step_needs_the_not_in_sandbox_tag(tmp_path: Path) -> None:
-    step = '    And the KPI event "paymentCompleted" has no field "birth_date"\n'
+    step = "    And the compliance officer opens the transcript of the conversation\n"
     feature = FEATURE.replace(
         '    And the response field "locked" is true\n',
         '    And the response field "locked" is true\n' + step,

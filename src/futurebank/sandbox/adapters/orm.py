@@ -235,6 +235,18 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("client_id", "customer_id", "key"),
 )
 
+# The transactional outbox of KPI events (ADR-0004, change C-23): written in the transaction of the
+# action it reports, relayed afterwards; ``published_at`` stays NULL until the relay has delivered it.
+kpi_outbox = Table(
+    "kpi_outbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("occurred_at", TS, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("published_at", TS, nullable=True),
+)
+
 # The audit log: ``AUDIT_CHAINS`` keyed hash chains, so concurrent transactions append without
 # queueing on one row (``domain/audit.py``). ``seq`` orders entries across chains (gaps allowed: a
 # rolled-back transaction's number is never reused); ``chain_seq`` numbers each chain without gaps.

@@ -23,6 +23,7 @@ from futurebank.sandbox.domain.consents import Consent, ConsentStatus
 from futurebank.sandbox.domain.customers import Customer
 from futurebank.sandbox.domain.errors import KeyInFlight
 from futurebank.sandbox.domain.idempotency import StoredResponse
+from futurebank.sandbox.domain.kpi import KpiEvent
 from futurebank.sandbox.domain.ledger import Account, AccountKind, JournalEntry
 from futurebank.sandbox.domain.payments import Payment
 
@@ -632,4 +633,35 @@ class AuditRepository:
                 body=body,
                 prev_mac=r["prev_mac"],
                 mac=r["mac"],
+            )
+
+
+class KpiOutboxRepository:
+    """The KPI events' transactional outbox (``orm.kpi_outbox``)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: KpiEvent) -> None:
+        payload = json.dumps(event.payload(), ensure_ascii=False, separators=(",", ":"))
+        self.session.execute(
+            orm.kpi_outbox.insert().values(
+                event_id=event.event_id, occurred_at=event.occurred_at, payload=payload
+            )
+        )
+
+    def unpublished(self, limit: int = 500) -> list[tuple[int, str]]:
+        """(seq, payload) of events not yet published, oldest first."""
+        rows = self.session.execute(
+            select(orm.kpi_outbox.c.seq, orm.kpi_outbox.c.payload)
+            .where(orm.kpi_outbox.c.published_at.is_(None))
+            .order_by(orm.kpi_outbox.c.seq)
+            .limit(limit)
+        )
+        return [(int(seq), str(payload)) for seq, payload in rows]
+
+    def mark_published(self, seqs: Sequence[int], at: datetime) -> None:
+        if seqs:
+            self.session.execute(
+                orm.kpi_outbox.update().where(orm.kpi_outbox.c.seq.in_(seqs)).values(published_at=at)
             )

@@ -22,6 +22,7 @@ from futurebank.sandbox.entrypoints.faults import FaultInjector
 from futurebank.sandbox.entrypoints.observability import Metrics
 from futurebank.sandbox.service_layer.cursors import CursorCodec
 from futurebank.sandbox.service_layer.handlers import Actor
+from futurebank.sandbox.service_layer.kpi import KpiRelay
 from futurebank.sandbox.service_layer.messagebus import MessageBus, PaymentOutcome
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
@@ -52,6 +53,7 @@ class Container:
     # (liveness stays responsive while another process holds the file's write lock), and the one
     # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
     writer: ThreadPoolExecutor | None = None
+    kpi_relay: KpiRelay | None = None
     faults: FaultInjector = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +87,8 @@ class Container:
         return await self.call_sync(run)
 
     def close(self) -> None:
+        if self.kpi_relay is not None:
+            self.kpi_relay.stop()
         if self.writer is not None:
             self.writer.shutdown(wait=True)
 

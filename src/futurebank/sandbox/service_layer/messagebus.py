@@ -32,6 +32,7 @@ from futurebank.sandbox.domain.idempotency import Decision, StoredResponse, deci
 from futurebank.sandbox.domain.payments import Payment
 from futurebank.sandbox.service_layer import handlers as h
 from futurebank.sandbox.service_layer import sustainability
+from futurebank.sandbox.service_layer.kpi import KpiRecorder
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
 R = TypeVar("R")
@@ -136,8 +137,10 @@ class MessageBus:
         new_id: Callable[[], str] = new_uuid,
         idempotency_wait_s: float = 5.0,
         first_party_clients: Collection[str] = (),
+        kpi: KpiRecorder | None = None,
     ) -> None:
         self.db = db
+        self.kpi = kpi
         self.clock = clock
         self.new_id = new_id
         self.idempotency_wait_s = idempotency_wait_s
@@ -150,7 +153,10 @@ class MessageBus:
         if isinstance(message, cmd.CreatePayment):
             return cast(R, self.pay(message, actor).payment)
         with UnitOfWork(self.db) as uow:
-            result = self.handlers[type(message)](message, self._context(uow, actor, message))
+            cx = self._context(uow, actor, message)
+            result = self.handlers[type(message)](message, cx)
+            if self.kpi is not None:
+                self.kpi.record(uow, message, actor, result, cx.now, self.new_id)
             uow.commit()
             return cast(R, result)
 
@@ -193,6 +199,8 @@ class MessageBus:
                 uow.commit()
                 raise
             uow.idempotency.store(*scope, 201, json.dumps({"payment_id": payment.id}).encode())
+            if self.kpi is not None:
+                self.kpi.record(uow, command, actor, payment, cx.now, self.new_id)
             uow.commit()
             return PaymentOutcome(payment, replayed=False)
 

@@ -319,14 +319,14 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "kpi-event",
         'a KPI event "<event>" was emitted with "<field>" equal to "<value>"',
-        "The analytics stream received the event with this field value.",
-        sandbox=False,
+        "The KPI topic received the event the last request caused, with this field value (the sandbox: "
+        "its relay's `kpi-events.jsonl`, checked against the event contract).",
     ),
     _p(
         "kpi-no-field",
         'the KPI event "<event>" has no field "<field>"',
-        "Data minimisation in KPI events.",
-        sandbox=False,
+        "Data minimisation in KPI events: the field is absent, and no id, name, account or birth date "
+        "appears.",
     ),
 )
 VOCABULARY_GROUPS: tuple[tuple[str, tuple[StepPattern, ...]], ...] = (

@@ -43,6 +43,32 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snapshot_of(name: str, needs: Path, root: Path) -> dict[str, object]:
+    """A baseline by name or path, or ``current``: the latest build's needs.json and the contracts."""
+    from futurebank.spec.workshop.baseline import BASELINES_DIR, load_baseline, snapshot
+
+    if name == "current":
+        return snapshot(needs, root / "docs")
+    path = Path(name) if name.endswith(".json") else root / BASELINES_DIR / f"{name}.json"
+    return load_baseline(path)
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.baseline import make_baseline
+
+    print(f"wrote {make_baseline(args.name, Path(args.needs), Path(args.root), commit=args.commit)}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.baseline import diff, render_changes
+
+    root = Path(args.root)
+    old, new = (_snapshot_of(n, Path(args.needs), root) for n in (args.old, args.new))
+    print(render_changes(diff(old, new)), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -61,10 +87,24 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--needs", default="build/site/needs.json")
     export.add_argument("--out", default="build/export")
     export.set_defaults(func=cmd_export)
+    baseline = sub.add_parser(
+        "baseline", help="freeze the needs and contracts as docs/workshop/baselines/NAME.json"
+    )
+    baseline.add_argument("name")
+    baseline.add_argument("--needs", default="build/site/needs.json")
+    baseline.add_argument("--root", default=".")
+    baseline.add_argument("--commit", default=None, help="record this commit instead of the working tree's")
+    baseline.set_defaults(func=cmd_baseline)
+    diff = sub.add_parser("diff", help="print the changes from baseline A to B ('current': the latest build)")
+    diff.add_argument("old")
+    diff.add_argument("new", nargs="?", default="current")
+    diff.add_argument("--needs", default="build/site/needs.json")
+    diff.add_argument("--root", default=".")
+    diff.set_defaults(func=cmd_diff)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ChatParseError as exc:
+    except (ChatParseError, ValueError, OSError) as exc:  # a bad file or argument: say which, exit 2
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

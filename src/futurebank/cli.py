@@ -1,4 +1,5 @@
-"""Command line: ``futurebank chat parse|check``, ``futurebank export``, ``futurebank check-ids``."""
+"""Command line: ``futurebank chat parse|check``, ``futurebank export``, and the workshop record:
+``answer``, ``fingerprint``, ``review``, ``suspects``, ``baseline``, ``diff`` (README, "Workshop record")."""
 
 from __future__ import annotations
 
@@ -69,6 +70,44 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
+
+    docs = Path(args.docs)
+    done = review(docs, State.read(Path(args.site) / STATE_FILE), None)
+    print(f"recorded the upstream fingerprints of {len(done)} items in {docs / 'workshop/fingerprints.yaml'}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
+
+    docs = Path(args.docs)
+    state = State.read(Path(args.site) / STATE_FILE)
+    for item in review(docs, state, args.ids):
+        was = state.suspects.get(item)
+        print(f"reviewed {item}" + (f" (was suspect: {', '.join(was)})" if was else ""))
+    return 0
+
+
+def cmd_suspects(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.fingerprints import STATE_FILE, State
+
+    state = State.read(Path(args.site) / STATE_FILE)
+    for item, changed in sorted(state.suspects.items()):
+        print(f"suspect {item}: upstream {', '.join(changed)} changed or not reviewed")
+    print(f"{len(state.suspects)} suspect items (review each with `futurebank review ID`)")
+    return 1 if state.suspects and not args.list_only else 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from futurebank.spec.workshop.record import record_answer
+
+    path = record_answer(Path(args.docs), args.question, args.answer, args.role, args.date, args.record)
+    print(f"{args.question}: answer recorded in {path}; `make site` marks the items it blocks suspect")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +140,27 @@ def main(argv: list[str] | None = None) -> int:
     diff.add_argument("--needs", default="build/site/needs.json")
     diff.add_argument("--root", default=".")
     diff.set_defaults(func=cmd_diff)
+    answer = sub.add_parser("answer", help="record a question's answer in docs/workshop/questions.yaml")
+    answer.add_argument("question")
+    answer.add_argument("--answer", required=True)
+    answer.add_argument("--role", required=True, help="role id of docs/workshop/roles.yaml")
+    answer.add_argument("--date", required=True, help="YYYY-MM-DD")
+    answer.add_argument("--record", required=True, help="where the answer is recorded (minutes, letter)")
+    answer.add_argument("--docs", default="docs")
+    answer.set_defaults(func=cmd_answer)
+    for name, func, text in (
+        ("fingerprint", cmd_fingerprint, "record every item's upstream fingerprints (after make site)"),
+        ("review", cmd_review, "mark items reviewed: record their upstream fingerprints (after make site)"),
+        ("suspects", cmd_suspects, "list the suspect items of the last site build; exit 1 if any"),
+    ):
+        p = sub.add_parser(name, help=text)
+        if name == "review":
+            p.add_argument("ids", nargs="+")
+        if name == "suspects":
+            p.add_argument("--list-only", action="store_true", help="exit 0 even when items are suspect")
+        p.add_argument("--site", default="build/site")
+        p.add_argument("--docs", default="docs")
+        p.set_defaults(func=func)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

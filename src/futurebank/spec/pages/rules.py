@@ -16,6 +16,7 @@ CHECKED_BY = {
     "data": "any YAML data file",
     "c4": "the C4 architecture model",
     "delivery": "the roadmap, cost model and load model data",
+    "workshop": "the workshop record, roles, questions and fingerprints",
     "build": "the site build",
 }
 

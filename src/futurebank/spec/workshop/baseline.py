@@ -70,6 +70,9 @@ _DERIVED_FIELDS = {
     "is_import",
     "delete",
     "sphinx_needs_version",
+    # the workshop's view of an item, not what it says: the agenda's sort key, the suspect marker
+    "agenda_order",
+    "suspect",
 }
 
 
@@ -230,7 +233,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
     )
 
 
-def _short(value: Any, limit: int = 120) -> str:
+def short(value: Any, limit: int = 120) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -247,7 +250,7 @@ def render_changes(changes: Changes) -> str:
         lines.append(f"removed {need_id}")
     for need_id, fields in changes.changed.items():
         for change in fields:
-            lines.append(f"changed {need_id} {change.field}: {_short(change.old)} -> {_short(change.new)}")
+            lines.append(f"changed {need_id} {change.field}: {short(change.old)} -> {short(change.new)}")
     for key in changes.contracts_added:
         lines.append(f"added   contract {key}")
     for key in changes.contracts_removed:

@@ -44,28 +44,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snapshot_of(name: str, needs: Path, root: Path) -> dict[str, object]:
+def _snapshot_of(name: str, needs: Path, docs: Path) -> dict[str, object]:
     """A baseline by name or path, or ``current``: the latest build's needs.json and the contracts."""
     from futurebank.spec.workshop.baseline import BASELINES_DIR, load_baseline, snapshot
 
     if name == "current":
-        return snapshot(needs, root / "docs")
-    path = Path(name) if name.endswith(".json") else root / BASELINES_DIR / f"{name}.json"
+        return snapshot(needs, docs)
+    path = Path(name) if name.endswith(".json") else docs / BASELINES_DIR / f"{name}.json"
     return load_baseline(path)
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.baseline import make_baseline
 
-    print(f"wrote {make_baseline(args.name, Path(args.needs), Path(args.root), commit=args.commit)}")
+    print(f"wrote {make_baseline(args.name, Path(args.needs), Path(args.docs), commit=args.commit)}")
     return 0
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.baseline import diff, render_changes
 
-    root = Path(args.root)
-    old, new = (_snapshot_of(n, Path(args.needs), root) for n in (args.old, args.new))
+    docs = Path(args.docs)
+    old, new = (_snapshot_of(n, Path(args.needs), docs) for n in (args.old, args.new))
     print(render_changes(diff(old, new)), end="")
     return 0
 
@@ -131,14 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     baseline.add_argument("name")
     baseline.add_argument("--needs", default="build/site/needs.json")
-    baseline.add_argument("--root", default=".")
+    baseline.add_argument("--docs", default="docs")
     baseline.add_argument("--commit", default=None, help="record this commit instead of the working tree's")
     baseline.set_defaults(func=cmd_baseline)
     diff = sub.add_parser("diff", help="print the changes from baseline A to B ('current': the latest build)")
     diff.add_argument("old")
     diff.add_argument("new", nargs="?", default="current")
     diff.add_argument("--needs", default="build/site/needs.json")
-    diff.add_argument("--root", default=".")
+    diff.add_argument("--docs", default="docs")
     diff.set_defaults(func=cmd_diff)
     answer = sub.add_parser("answer", help="record a question's answer in docs/workshop/questions.yaml")
     answer.add_argument("question")

@@ -83,9 +83,8 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     docs = _docs(app)
     if not present(docs):
         return
-    for name in DATA_FILES:
-        if (docs / WORKSHOP / name).is_file():
-            app.env.note_dependency(str(docs / WORKSHOP / name))
+    for name in DATA_FILES:  # a missing file too: creating it must rebuild the pages
+        app.env.note_dependency(str(docs / WORKSHOP / name))
     record = _record(app)
     if record is None or not record.merged or docname == "workshop/index":
         return
@@ -332,13 +331,18 @@ def render_changes_nodes(name: str, commit: str, changes: baseline.Changes) -> l
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     for placeholder in list(doctree.findall(changes_placeholder)):
         current = getattr(app, "_futurebank_snapshot", None)
-        latest = baseline.latest_baseline(repo_root(app))
+        latest = baseline.latest_baseline(_docs(app))
         if current is None or latest is None:
             placeholder.replace_self(nodes.paragraph(text="No baseline yet: run `futurebank baseline NAME`."))
             continue
         frozen = baseline.load_baseline(latest)
         changes = baseline.diff(frozen, current)
         placeholder.replace_self(render_changes_nodes(str(frozen["name"]), str(frozen["commit"]), changes))
+
+
+def rewrite_all(app: Sphinx, env: Any) -> list[str]:
+    """Suspect markers and statuses depend on items on other pages: write every page each build."""
+    return sorted(env.found_docs) if present(_docs(app)) else []
 
 
 def setup_events(app: Sphinx) -> None:
@@ -348,6 +352,7 @@ def setup_events(app: Sphinx) -> None:
     app.connect("needs-before-post-processing", on_needs_before_post_processing)
     app.connect("needs-before-sealing", on_needs_before_sealing)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("env-get-updated", rewrite_all)
 
 
 GENERATORS: dict[str, Generator] = {

@@ -23,7 +23,7 @@ import yaml
 
 from futurebank.spec.needs_json import load_needs
 
-BASELINES_DIR = Path("docs/workshop/baselines")
+BASELINES_DIR = Path("workshop/baselines")  # under docs/
 # Fields sphinx-needs computes or uses for layout: not part of what an item says.
 _DERIVED_FIELDS = {
     "lineno",
@@ -128,14 +128,14 @@ def contract_elements(docs: Path) -> dict[str, str]:
 
 
 def git_commit(root: Path) -> str:
-    """The commit of the working tree, with ``+dirty`` when docs/ has uncommitted changes."""
+    """The commit of the working tree at ``root``, ``+dirty`` when ``root`` has uncommitted changes."""
 
     def git(*args: str) -> str:
         result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
         return result.stdout.strip() if result.returncode == 0 else ""
 
     commit = git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+dirty" if git("status", "--porcelain", "--", "docs") else "")
+    return commit + ("+dirty" if git("status", "--porcelain", "--", ".") else "")
 
 
 def snapshot(needs_json: Path, docs: Path) -> dict[str, Any]:
@@ -147,18 +147,17 @@ def snapshot(needs_json: Path, docs: Path) -> dict[str, Any]:
     }
 
 
-def make_baseline(name: str, needs_json: Path, root: Path, *, commit: str | None = None) -> Path:
+def make_baseline(name: str, needs_json: Path, docs: Path, *, commit: str | None = None) -> Path:
     """Write ``docs/workshop/baselines/NAME.json`` from a built needs.json and the contracts."""
     if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
         raise ValueError(f"baseline name {name!r}: use letters, digits, '-', '_' and '.'")
-    docs = root / "docs"
     data = {
         "name": name,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": commit or git_commit(root),
+        "commit": commit or git_commit(docs),
         **snapshot(needs_json, docs),
     }
-    out = root / BASELINES_DIR / f"{name}.json"
+    out = docs / BASELINES_DIR / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
@@ -171,9 +170,9 @@ def load_baseline(path: Path) -> dict[str, Any]:
     return data
 
 
-def latest_baseline(root: Path) -> Path | None:
+def latest_baseline(docs: Path) -> Path | None:
     """The baseline created last (by its ``created`` time), or None."""
-    found = sorted((load_baseline(p)["created"], p) for p in (root / BASELINES_DIR).glob("*.json"))
+    found = sorted((load_baseline(p)["created"], p) for p in (docs / BASELINES_DIR).glob("*.json"))
     return found[-1][1] if found else None
 
 
@@ -234,6 +233,8 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> Changes:
 
 
 def short(value: Any, limit: int = 120) -> str:
+    if value is None:
+        return "(none)"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

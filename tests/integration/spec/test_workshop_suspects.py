@@ -51,6 +51,7 @@ def test_changing_a_scope_decision_makes_its_story_suspect_until_reviewed(
     assert suspects(out) == {"US-0001": ["SCOPE-0001"]}
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "SCOPE-0001 changed" in page  # the marker on the story and the suspects table
+    assert "needs_style_suspect" in page  # the story's box is styled as suspect
     capsys.readouterr()
     assert main(["suspects", "--site", str(out)]) == 1
     assert "suspect US-0001: upstream SCOPE-0001" in capsys.readouterr().out
@@ -59,7 +60,9 @@ def test_changing_a_scope_decision_makes_its_story_suspect_until_reviewed(
     assert "reviewed US-0001 (was suspect: SCOPE-0001)" in capsys.readouterr().out
     assert sphinx_build(src, out).returncode == 0
     assert suspects(out) == {}
-    assert "SCOPE-0001 changed" not in (out / "index.html").read_text(encoding="utf-8")
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "SCOPE-0001 changed" not in page
+    assert "needs_style_suspect" not in page
     assert main(["suspects", "--site", str(out)]) == 0
 
 

@@ -163,6 +163,9 @@ def on_needs_before_sealing(app: Sphinx, needs: Any) -> None:
         reviewed = stored.get(item, {})
         reasons = [f"{up} {'changed' if up in reviewed else 'not reviewed'}" for up in changed]
         _set(needs[item], "suspect", "; ".join(reasons))
+        # the CSS class needs_style_suspect marks the item (docs/_static/spec.css)
+        style = str(needs[item].get("style") or "")
+        _set(needs[item], "style", f"{style},suspect" if style else "suspect")
     out = Path(app.outdir) / fingerprints.STATE_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(state.to_json(), encoding="utf-8")

@@ -139,7 +139,9 @@ def test_baseline_and_diff_report_fields_statuses_and_contracts(
         "changed contract entity Account.id",
     ]
     changes = diff(frozen, load_baseline(docs / "workshop" / "baselines" / "two.json"))
-    assert list(changes.status_changes) == ["US-0001"]
+    assert [(item, c.old, c.new) for item, c in changes.status_changes] == [
+        ("US-0001", "proposed", "accepted")
+    ]
     assert render_changes(diff(frozen, frozen)) == "no changes\n"
 
 

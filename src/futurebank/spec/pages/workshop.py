@@ -307,10 +307,10 @@ def render_changes_nodes(name: str, commit: str, changes: baseline.Changes) -> l
     out.append(nodes.paragraph(text=summary))
     if changes.status_changes:
         rows = [
-            [need_id, baseline.short(c.old) or "(none)", baseline.short(c.new) or "(none)"]
-            for need_id, c in changes.status_changes.items()
+            [need_id, c.field, baseline.short(c.old), baseline.short(c.new)]
+            for need_id, c in changes.status_changes
         ]
-        out += [nodes.rubric(text="Status changes"), _table(["Item", "Old status", "New status"], rows)]
+        out += [nodes.rubric(text="Status changes"), _table(["Item", "Field", "Old", "New"], rows)]
     if changes.added or changes.removed:
         rows = [["added", i] for i in changes.added] + [["removed", i] for i in changes.removed]
         out += [nodes.rubric(text="Items added and removed"), _table(["Change", "Item"], rows)]

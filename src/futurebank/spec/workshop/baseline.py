@@ -193,13 +193,14 @@ class Changes:
     contracts_changed: list[str]
 
     @property
-    def status_changes(self) -> dict[str, FieldChange]:
-        return {
-            need_id: change
+    def status_changes(self) -> list[tuple[str, FieldChange]]:
+        """(item, change) for every change of a status field (the workshop status, the MADR status)."""
+        return [
+            (need_id, change)
             for need_id, changes in self.changed.items()
             for change in changes
             if change.field in ("status", "adr_status")
-        }
+        ]
 
     def empty(self) -> bool:
         return not (

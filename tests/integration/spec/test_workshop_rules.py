@@ -133,3 +133,15 @@ def test_a_merged_question_resolves_to_the_survivor(tmp_path: Path) -> None:
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'Answers <a class="reference internal" href="#Q-0001"', page), page
     assert 'id="Q-0002"' not in page
+
+
+def test_unreadable_workshop_data_is_reported_once_at_its_file(tmp_path: Path) -> None:
+    src = fixture_copy(tmp_path)
+    (src / "workshop" / "questions.yaml").write_text("questions: [\n", encoding="utf-8")
+    (src / "other.md").write_text("# Another page\n", encoding="utf-8")
+    result = sphinx_build(src, tmp_path / "out")
+    assert result.returncode != 0
+    found = re.findall(
+        r"src/workshop/questions\.yaml:\d+: (?:WARNING|ERROR): .* breaks R-44-yaml-syntax", result.stderr
+    )
+    assert len(found) == 1, result.stderr

@@ -32,7 +32,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from futurebank.spec.pages import Generator, md_escape, md_table, repo_root
 from futurebank.spec.report import report
-from futurebank.spec.rules import SpecFileError
+from futurebank.spec.rules import Finding, SpecFileError
 from futurebank.spec.workshop import baseline, fingerprints
 from futurebank.spec.workshop.record import (
     DECISION_TYPES,
@@ -59,18 +59,21 @@ def _docs(app: Sphinx) -> Path:
 
 
 def _record(app: Sphinx) -> Record | None:
-    """The workshop record of this build, read once; None when the spec has none or it is unreadable."""
-    cached: Record | None = getattr(app, "_futurebank_record", None)
-    if cached is not None:
+    """The workshop record of this build, read once; None when the spec has none or it is unreadable
+    (then its finding is reported once)."""
+    if hasattr(app, "_futurebank_record"):
+        cached: Record | None = app._futurebank_record
         return cached
-    if not present(_docs(app)):
-        return None
-    try:
-        record = load_record(_docs(app))
-    except (SpecFileError, OSError) as exc:
-        if isinstance(exc, SpecFileError):
+    record: Record | None = None
+    if present(_docs(app)):
+        try:
+            record = load_record(_docs(app))
+        except SpecFileError as exc:
             report([exc.finding], repo_root(app))
-        return None
+        except OSError as exc:  # a workshop file is missing beside record.yaml
+            where = Path(exc.filename or _docs(app) / WORKSHOP)
+            finding = Finding("R-61-item-status", where.name, f"cannot read it: {exc.strerror}", where, 1)
+            report([finding], repo_root(app))
     app._futurebank_record = record  # type: ignore[attr-defined]
     return record
 

@@ -162,13 +162,14 @@ def on_needs_before_sealing(app: Sphinx, needs: Any) -> None:
     stored, findings = fingerprints.load_stored(docs)
     report(findings, repo_root(app))
     state = fingerprints.compute_state(plain, stored, docs)
-    for item, changed in state.suspects.items():
-        reviewed = stored.get(item, {})
+    for need_id, need in needs.items():  # every need: a page not re-read keeps last build's values
+        changed = state.suspects.get(need_id, [])
+        reviewed = stored.get(need_id, {})
         reasons = [f"{up} {'changed' if up in reviewed else 'not reviewed'}" for up in changed]
-        _set(needs[item], "suspect", "; ".join(reasons))
+        _set(need, "suspect", "; ".join(reasons))
         # the CSS class needs_style_suspect marks the item (docs/_static/spec.css)
-        style = str(needs[item].get("style") or "")
-        _set(needs[item], "style", f"{style},suspect" if style else "suspect")
+        styles = [s for s in str(need.get("style") or "").split(",") if s.strip() and s.strip() != "suspect"]
+        _set(need, "style", ",".join([*styles, "suspect"] if changed else styles) or None)
     out = Path(app.outdir) / fingerprints.STATE_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(state.to_json(), encoding="utf-8")

@@ -30,8 +30,10 @@ run: setup ## set up, build the site (with the latest acceptance results) and se
 chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 	.venv/bin/futurebank chat parse --seed $(SEED)
 
-check: setup ## fast data checks: chat drift, ids
+check: setup ## fast data checks: chat drift, ids; the suspect items of the last site build
 	.venv/bin/futurebank chat check --seed $(SEED)
+	@if [ -f $(SITE)/_workshop/state.json ]; then .venv/bin/futurebank suspects --site $(SITE); \
+	else echo "check: no site build yet, so no suspect list (make site writes it)"; fi
 
 lint: setup ## ruff, mypy and the import rules (lint-imports)
 	.venv/bin/ruff check src tests

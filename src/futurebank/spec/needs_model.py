@@ -143,6 +143,35 @@ NEEDS_FIELDS: dict[str, dict[str, Any]] = {
         "schema": _enum(["high", "medium", "low"]),
     },
     "impact": {"description": "Risk impact", "nullable": True, "schema": _enum(["high", "medium", "low"])},
+    # the workshop record (docs/workshop, futurebank.spec.workshop): written onto the needs by the build
+    "decider": {"description": "Role that accepted the item", "default": "", "schema": {"type": "string"}},
+    "accepted_on": {"description": "Date it was accepted", "default": "", "schema": {"type": "string"}},
+    "decision_record": {
+        "description": "Where the decision is recorded",
+        "default": "",
+        "schema": {"type": "string"},
+    },
+    "owner_role": {"description": "Role of the owner", "default": "", "schema": {"type": "string"}},
+    "urgency": {
+        "description": "blocks-m0 / blocks-phase / informs",
+        "default": "",
+        "schema": {"type": "string"},
+    },
+    "due": {"description": "Due date from the roadmap", "default": "", "schema": {"type": "string"}},
+    "agenda_order": {"description": "Sort key of the agenda", "default": "", "schema": {"type": "string"}},
+    "answer": {"description": "The answer given", "default": "", "schema": {"type": "string"}},
+    "answered_by": {"description": "Role that answered", "default": "", "schema": {"type": "string"}},
+    "answered_on": {"description": "Date of the answer", "default": "", "schema": {"type": "string"}},
+    "answer_record": {
+        "description": "Where the answer is recorded",
+        "default": "",
+        "schema": {"type": "string"},
+    },
+    "suspect": {
+        "description": "Upstream items that changed since the item was reviewed",
+        "default": "",
+        "schema": {"type": "string"},
+    },
 }
 
 NEEDS_LINKS: dict[str, dict[str, Any]] = {
@@ -157,6 +186,8 @@ NEEDS_LINKS: dict[str, dict[str, Any]] = {
     "exposes": {"incoming": "exposed by", "outgoing": "exposes"},
     "measures": {"incoming": "measured by", "outgoing": "measures"},
     "mitigates": {"incoming": "mitigated by", "outgoing": "mitigates"},
+    "blocks": {"incoming": "blocked by", "outgoing": "blocks"},
+    "superseded_by": {"incoming": "supersedes", "outgoing": "superseded by"},
 }
 
 

@@ -9,6 +9,7 @@ that says what the rule requires and the family of checks that enforces it:
 * ``contract``: OpenAPI, AsyncAPI and entity schemas (``futurebank.spec.contract``);
 * ``data``: YAML syntax of any spec data file (``futurebank.spec.yaml_lines``);
 * ``c4``: the architecture model (``futurebank.spec.c4``);
+* ``workshop``: the workshop record, roles, question plans and fingerprints (``futurebank.spec.workshop``);
 * ``build``: the site build itself (``futurebank.spec.sphinx_ext`` and ``futurebank.spec.pages``).
 
 Every check reports a :class:`Finding`; the build prints each one the same way,
@@ -23,7 +24,18 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-FAMILIES = ("needs", "chat", "stories", "contract", "data", "c4", "delivery", "operations", "build")
+FAMILIES = (
+    "needs",
+    "chat",
+    "stories",
+    "contract",
+    "data",
+    "c4",
+    "delivery",
+    "operations",
+    "workshop",
+    "build",
+)
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,26 @@ ALL_RULES: list[Rule] = [
             "and, unless it is the last, go criteria, each a positive threshold with its window",
             "R-83-gates-agree-with-stages": "each stage's Go and Rollback text on the rollout page states "
             "the thresholds (or the stage it repeats) that docs/delivery/rollout-gates.yaml gives",
+        },
+    ),
+    *_rules(
+        "workshop",
+        {
+            "R-61-item-status": "every scope decision, ADR, NFR, story, KPI and rollout stage has one status "
+            "in docs/workshop/record.yaml (proposed, accepted, rejected, or superseded naming the item that "
+            "supersedes it)",
+            "R-62-accepted-signed-off": "an accepted item names its deciding role from "
+            "docs/workshop/roles.yaml, the date and the record of the decision",
+            "R-63-accepted-not-blocked": "an item is not accepted while a question that blocks it is open",
+            "R-64-role-register": "every question owner maps to exactly one role of docs/workshop/roles.yaml",
+            "R-65-question-planned": "every question has a priority (blocks-m0, blocks-phase or informs "
+            "with a roadmap phase), the items it blocks, and once answered its answer, answering role, date "
+            "and record",
+            "R-66-question-merged": "a merged question id is no longer defined and resolves to a surviving "
+            "question",
+            "R-67-adr-status-agrees": "an ADR's MADR status agrees with its status in the workshop record",
+            "R-68-fingerprints-readable": "docs/workshop/fingerprints.yaml maps item ids to the fingerprints "
+            "of the items they link to",
         },
     ),
 ]

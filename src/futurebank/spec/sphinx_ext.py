@@ -41,6 +41,7 @@ from futurebank.spec.pages import (
     slo,
     stories,
     sustainability,
+    workshop,
 )
 from futurebank.spec.report import report
 from futurebank.spec.rules import RULES, Finding, SpecFileError
@@ -62,6 +63,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     slo,
     stories,
     sustainability,
+    workshop,
 )
 GENERATED_BLOCK = re.compile(r"^```\{generated\}\s+(?P<name>[a-z0-9-]+)\s*\n```\s*$", re.MULTILINE)
 
@@ -165,6 +167,7 @@ def report_checks(app: Sphinx, builder: Builder) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("source-read", expand_generated)
+    workshop.setup_events(app)  # the workshop record on the needs, suspects, changes since a baseline
     # after sphinx-needs writes schema_violations.json (its own write-started handler)
     app.connect("write-started", report_checks, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

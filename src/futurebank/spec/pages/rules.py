@@ -17,6 +17,7 @@ CHECKED_BY = {
     "c4": "the C4 architecture model",
     "delivery": "the roadmap, cost model and load model data",
     "operations": "the SLO data behind the Prometheus rules and the dashboard",
+    "workshop": "the workshop record, roles, questions and fingerprints",
     "build": "the site build",
 }
 

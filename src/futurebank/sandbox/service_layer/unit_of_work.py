@@ -24,6 +24,7 @@ class UnitOfWork:
     consents: repo.ConsentRepository
     idempotency: repo.IdempotencyRepository
     audit: repo.AuditRepository
+    conversations: repo.ConversationRepository
     session: Session
 
     def __init__(self, db: Database) -> None:
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.consents = repo.ConsentRepository(s)
         self.idempotency = repo.IdempotencyRepository(s)
         self.audit = repo.AuditRepository(s)
+        self.conversations = repo.ConversationRepository(s)
         return self
 
     def __exit__(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,10 +18,13 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     from starlette.testclient import TestClient
 
+from futurebank.assistant_eval import service
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.config import DEMO_CLIENTS
+from futurebank.sandbox.domain.assistant import ConversationStatus
 from futurebank.sandbox.entrypoints.app import create_app
 from futurebank.sandbox.entrypoints.deps import Container
+from futurebank.sandbox.service_layer.assistant_conversations import Conversations, DatabaseConversations
 
 API = "/api/v1"
 CARD = "2200 1234 5678 9012"
@@ -214,3 +218,29 @@ def test_customer_and_staff_tokens_stay_apart(client: TestClient, anna: str) -> 
     cid = _start(client, anna)
     r = client.get(f"{API}/assistant/conversations/{cid}/messages", headers=bearer(agent))
     assert (r.status_code, r.json()["code"]) == (403, "INSUFFICIENT_SCOPE")
+
+
+def test_a_stale_copy_never_undoes_an_agents_step(container: Container) -> None:
+    """Two processes on one database: what one loaded before the other's accept or close cannot put the
+    old handoff state back (compare and set), and a reply saved late leaves a closed conversation closed."""
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    store = DatabaseConversations(container.db)
+    one, two = Conversations(service(), store), Conversations(service(), DatabaseConversations(container.db))
+    c = one.start("10000000-0000-4000-8000-000000000001", "en-US", "web", now)
+    handoff = one.handoff(c.customer_id, c.conversation_id, "complaint", None, now)
+    stale = store.get(c.conversation_id)  # as a reply in flight loaded it: handoff still requested
+    assert stale is not None and stale.handoff is not None and stale.handoff.status == "requested"
+    one.accept("SA104233", handoff.handoff_id, now + timedelta(seconds=5))
+    # The other process judged on its stale copy: the stored state is no longer the one it expected.
+    stale.handoff.status, stale.handoff.agent_id = "accepted", "SA104234"
+    assert store.transition(stale, "requested") is False
+    assert two.case(handoff.handoff_id).handoff.agent_id == "SA104233"
+    one.close("SA104233", handoff.handoff_id, now + timedelta(seconds=60))
+    late = store.get(c.conversation_id)
+    assert late is not None
+    late.status, late.ended_at = ConversationStatus.HANDED_OFF, None
+    late.handoff = None
+    store.save(late)  # a reply's save after the close
+    after = store.get(c.conversation_id)
+    assert after is not None and after.status is ConversationStatus.CLOSED and after.ended_at is not None
+    assert after.handoff is not None and after.handoff.status == "closed"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -766,7 +766,7 @@ class ConversationRepository:
 
     def save(self, c: Conversation) -> None:
         """Insert or update the conversation; add the messages not stored yet."""
-        values = {
+        values: dict[str, Any] = {
             "customer_id": c.customer_id,
             "locale": c.locale,
             "channel": c.channel,
@@ -776,7 +776,15 @@ class ConversationRepository:
             "misunderstood_in_a_row": c.misunderstood_in_a_row,
             "awaiting_card_for": c.awaiting_card_for.value if c.awaiting_card_for else None,
         }
-        changed = self.session.execute(update(_CONV).where(_CONV.c.id == c.conversation_id).values(**values))
+        # A closed conversation stays closed, whatever a reply racing with the agent's close holds.
+        update_values = {
+            **values,
+            "status": case((_CONV.c.status == "closed", "closed"), else_=c.status.value),
+            "ended_at": func.coalesce(_CONV.c.ended_at, literal(c.ended_at, orm.TS)),
+        }
+        changed = self.session.execute(
+            update(_CONV).where(_CONV.c.id == c.conversation_id).values(**update_values)
+        )
         if changed.rowcount == 0:  # type: ignore[attr-defined]
             self.session.execute(_CONV.insert().values(id=c.conversation_id, **values))
         stored = self.session.execute(
@@ -817,17 +825,39 @@ class ConversationRepository:
                     expires_at=p.expires_at,
                 )
             )
+        # A handoff is written once here; its later steps go through ``transition`` only, so a reply
+        # saved after an agent's accept cannot put the old state back.
         if c.handoff is not None:
             h = c.handoff
-            done = self.session.execute(
-                update(_HAND).where(_HAND.c.id == h.handoff_id).values(**_handoff_values(h))
-            )
-            if done.rowcount == 0:  # type: ignore[attr-defined]
+            stored_handoff = self.session.execute(
+                select(_HAND.c.id).where(_HAND.c.conversation_id == c.conversation_id)
+            ).scalar_one_or_none()
+            if stored_handoff is None:
                 self.session.execute(
                     _HAND.insert().values(
                         id=h.handoff_id, conversation_id=c.conversation_id, **_handoff_values(h)
                     )
                 )
+
+    def transition(self, c: Conversation, expected: str) -> bool:
+        """Store the handoff's new state if its stored state is still ``expected`` (compare and set);
+        a closed handoff closes its conversation. False: another request changed it first."""
+        assert c.handoff is not None
+        h = c.handoff
+        done = self.session.execute(
+            update(_HAND)
+            .where(_HAND.c.id == h.handoff_id, _HAND.c.status == expected)
+            .values(status=h.status, agent_id=h.agent_id, accepted_at=h.accepted_at, closed_at=h.closed_at)
+        )
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            return False
+        if h.status == "closed":
+            self.session.execute(
+                update(_CONV)
+                .where(_CONV.c.id == c.conversation_id)
+                .values(status="closed", ended_at=c.ended_at)
+            )
+        return True
 
     def by_handoff(self, handoff_id: str) -> Conversation | None:
         conversation_id = self.session.execute(

@@ -12,7 +12,7 @@ messages are saved in one more. Messages of one conversation are answered one at
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +45,8 @@ class ConversationStore(Protocol):
 
     def waiting(self, limit: int, after: tuple[datetime, str] | None = None) -> list[Conversation]: ...
 
+    def transition(self, conversation: Conversation, expected: str) -> bool: ...
+
 
 @dataclass
 class InMemoryConversations:
@@ -73,6 +75,10 @@ class InMemoryConversations:
         )
         return [c for c in queued if after is None or key(c) > after][:limit]
 
+    def transition(self, conversation: Conversation, expected: str) -> bool:
+        self.save(conversation)  # one process, one lock per conversation: nobody changed it meanwhile
+        return True
+
 
 class DatabaseConversations:
     """The store on the sandbox's database, one unit of work per call."""
@@ -96,6 +102,12 @@ class DatabaseConversations:
     def waiting(self, limit: int, after: tuple[datetime, str] | None = None) -> list[Conversation]:
         with UnitOfWork(self.db) as uow:
             return uow.conversations.waiting(limit, after)
+
+    def transition(self, conversation: Conversation, expected: str) -> bool:
+        with UnitOfWork(self.db) as uow:
+            done = uow.conversations.transition(conversation, expected)
+            uow.commit()
+            return done
 
 
 @dataclass(frozen=True)
@@ -195,41 +207,51 @@ class Conversations:
             raise NotFound("No such handoff.")
         return _item(conversation)
 
-    def accept(self, agent_id: str, handoff_id: str, now: datetime) -> QueueItem:
-        """The agent takes the conversation. Accepting one's own again changes nothing."""
+    def _step(self, handoff_id: str, step: Callable[[Conversation, Handoff], str | None]) -> QueueItem:
+        """Run one step of the agent's work on the handoff: ``step`` changes it and returns the state it
+        expected, or returns None when nothing changes (or raises). Stored by compare and set: when
+        another process changed the handoff first, the step is judged again on the new state."""
         conversation_id = self.case(handoff_id).handoff.conversation_id
         with self._one_at_a_time(conversation_id):
-            conversation = self.store.by_handoff(handoff_id)
-            if conversation is None or conversation.handoff is None:  # pragma: no cover - never deleted
-                raise NotFound("No such handoff.")
-            h = conversation.handoff
+            for _ in range(3):
+                conversation = self.store.by_handoff(handoff_id)
+                if conversation is None or conversation.handoff is None:  # pragma: no cover - never deleted
+                    raise NotFound("No such handoff.")
+                expected = step(conversation, conversation.handoff)
+                if expected is None or self.store.transition(conversation, expected):
+                    return _item(conversation)
+        raise HandoffConflict("The handoff changed while this request ran. Read it again.")
+
+    def accept(self, agent_id: str, handoff_id: str, now: datetime) -> QueueItem:
+        """The agent takes the conversation. Accepting one's own again changes nothing."""
+
+        def step(_: Conversation, h: Handoff) -> str | None:
             if h.status == "requested":
                 h.status, h.agent_id, h.accepted_at = "accepted", agent_id, now
-                self.store.save(conversation)
-            elif h.agent_id != agent_id or h.status == "closed":
+                return "requested"
+            if h.agent_id != agent_id or h.status == "closed":
                 raise HandoffConflict(
                     "The handoff was already taken by another agent."
                     if h.status == "accepted"
                     else "The handoff is closed."
                 )
-            return _item(conversation)
+            return None
+
+        return self._step(handoff_id, step)
 
     def close(self, agent_id: str, handoff_id: str, now: datetime) -> QueueItem:
         """The agent who accepted the handoff closes it, and the conversation with it. Closing a
         closed handoff again changes nothing."""
-        conversation_id = self.case(handoff_id).handoff.conversation_id
-        with self._one_at_a_time(conversation_id):
-            conversation = self.store.by_handoff(handoff_id)
-            if conversation is None or conversation.handoff is None:  # pragma: no cover - never deleted
-                raise NotFound("No such handoff.")
-            h = conversation.handoff
+
+        def step(c: Conversation, h: Handoff) -> str | None:
             if h.status == "requested":
                 raise HandoffConflict("Accept the handoff before closing it.")
             if h.agent_id != agent_id:
                 raise HandoffConflict("The handoff belongs to another agent.")
-            if h.status == "accepted":
-                h.status, h.closed_at = "closed", now
-                conversation.status = ConversationStatus.CLOSED
-                conversation.ended_at = now
-                self.store.save(conversation)
-            return _item(conversation)
+            if h.status == "closed":
+                return None
+            h.status, h.closed_at = "closed", now
+            c.status, c.ended_at = ConversationStatus.CLOSED, now
+            return "accepted"
+
+        return self._step(handoff_id, step)

@@ -244,3 +244,37 @@ def test_a_stale_copy_never_undoes_an_agents_step(container: Container) -> None:
     after = store.get(c.conversation_id)
     assert after is not None and after.status is ConversationStatus.CLOSED and after.ended_at is not None
     assert after.handoff is not None and after.handoff.status == "closed"
+
+
+def test_reading_and_working_a_transcript_is_audited(
+    client: TestClient, container: Container, anna: str
+) -> None:
+    def actions() -> list[tuple[str, str, str, str]]:
+        with container.db.engine.connect() as conn:
+            rows = conn.execute(select(orm.audit_log).order_by(orm.audit_log.c.seq)).mappings().all()
+        return [(r["action"], r["client_id"], r["customer_id"], r["details"]) for r in rows]
+
+    cid = _start(client, anna)
+    hid = client.post(
+        f"{API}/assistant/conversations/{cid}/handoff",
+        json={"reason": "customer_request"},
+        headers=bearer(anna),
+    ).json()["handoff_id"]
+    before = len(actions())
+    _transcript(client, anna, cid)
+    boris = token_for(client, customer="boris", scopes="assistant")
+    client.get(
+        f"{API}/assistant/conversations/{cid}/messages", headers=bearer(boris)
+    )  # refused: not recorded
+    agent = bearer(_agent(client))
+    client.get(f"{API}/assistant/handoffs/{hid}", headers=agent)
+    client.post(f"{API}/assistant/handoffs/{hid}/accept", headers=agent)
+    client.post(f"{API}/assistant/handoffs/{hid}/close", headers=agent)
+    anna_id = "10000000-0000-4000-8000-000000000001"
+    agent_details = '{"agent_id":"SA104233"}'
+    assert actions()[before:] == [
+        ("getConversationTranscript", "demo-app", anna_id, "{}"),
+        ("getHandoff", "support-desk", anna_id, agent_details),
+        ("acceptHandoff", "support-desk", anna_id, agent_details),
+        ("closeHandoff", "support-desk", anna_id, agent_details),
+    ]

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.domain.assistant import Conversation, ConversationStatus, Handoff, Message
+from futurebank.sandbox.domain.audit import AuditRecord
 from futurebank.sandbox.domain.errors import HandoffConflict, NotFound
 from futurebank.sandbox.service_layer.assistant import AssistantReads, AssistantService
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
@@ -45,7 +46,35 @@ class ConversationStore(Protocol):
 
     def waiting(self, limit: int, after: tuple[datetime, str] | None = None) -> list[Conversation]: ...
 
-    def transition(self, conversation: Conversation, expected: str) -> bool: ...
+    def transition(
+        self, conversation: Conversation, expected: str, audit: AuditRecord | None = None
+    ) -> bool: ...
+
+    def record(self, audit: AuditRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who reads or changes a conversation, for the audit log (US-0019: access to transcripts is itself
+    recorded): the operation, the client app, the request's correlation id and, for staff, the agent."""
+
+    operation: str
+    client_id: str
+    correlation_id: str
+    agent_id: str | None = None
+
+    def record(self, c: Conversation, resource_type: str, resource_id: str, now: datetime) -> AuditRecord:
+        return AuditRecord(
+            at=now.isoformat(),
+            action=self.operation,
+            client_id=self.client_id,
+            customer_id=c.customer_id,  # whose transcript it is
+            resource_type=resource_type,
+            resource_id=resource_id,
+            correlation_id=self.correlation_id,
+            outcome="ok",
+            details={"agent_id": self.agent_id} if self.agent_id else {},
+        )
 
 
 @dataclass
@@ -75,9 +104,16 @@ class InMemoryConversations:
         )
         return [c for c in queued if after is None or key(c) > after][:limit]
 
-    def transition(self, conversation: Conversation, expected: str) -> bool:
+    audited: list[AuditRecord] = field(default_factory=list)
+
+    def transition(self, conversation: Conversation, expected: str, audit: AuditRecord | None = None) -> bool:
         self.save(conversation)  # one process, one lock per conversation: nobody changed it meanwhile
+        if audit is not None:
+            self.record(audit)
         return True
+
+    def record(self, audit: AuditRecord) -> None:
+        self.audited.append(audit)
 
 
 class DatabaseConversations:
@@ -103,11 +139,18 @@ class DatabaseConversations:
         with UnitOfWork(self.db) as uow:
             return uow.conversations.waiting(limit, after)
 
-    def transition(self, conversation: Conversation, expected: str) -> bool:
+    def transition(self, conversation: Conversation, expected: str, audit: AuditRecord | None = None) -> bool:
         with UnitOfWork(self.db) as uow:
             done = uow.conversations.transition(conversation, expected)
+            if done and audit is not None:
+                uow.audit.append(audit)
             uow.commit()
             return done
+
+    def record(self, audit: AuditRecord) -> None:
+        with UnitOfWork(self.db) as uow:
+            uow.audit.append(audit)
+            uow.commit()
 
 
 @dataclass(frozen=True)
@@ -189,9 +232,19 @@ class Conversations:
     ) -> Handoff:
         return self.request_handoff(customer_id, conversation_id, reason, comment, now)[0]
 
-    def transcript(self, customer_id: str, conversation_id: str) -> Sequence[Message]:
-        """The whole transcript in the order sent, disclosure first (text stored masked)."""
-        return list(self._owned(customer_id, conversation_id).messages)
+    def transcript(
+        self,
+        customer_id: str,
+        conversation_id: str,
+        access: Access | None = None,
+        now: datetime | None = None,
+    ) -> Sequence[Message]:
+        """The whole transcript in the order sent, disclosure first (text stored masked). With ``access``
+        the read is recorded in the audit log."""
+        conversation = self._owned(customer_id, conversation_id)
+        if access is not None and now is not None:
+            self.store.record(access.record(conversation, "conversation", conversation_id, now))
+        return list(conversation.messages)
 
     # --- support agents (staff token) -----------------------------------------------------------
 
@@ -201,13 +254,22 @@ class Conversations:
         """Handoffs waiting for an agent, oldest request first."""
         return [_item(c) for c in self.store.waiting(limit, after)]
 
-    def case(self, handoff_id: str) -> QueueItem:
+    def case(self, handoff_id: str, access: Access | None = None, now: datetime | None = None) -> QueueItem:
+        """One handoff with its transcript; with ``access`` the read is recorded in the audit log."""
         conversation = self.store.by_handoff(handoff_id)
         if conversation is None:
             raise NotFound("No such handoff.")
+        if access is not None and now is not None:
+            self.store.record(access.record(conversation, "handoff", handoff_id, now))
         return _item(conversation)
 
-    def _step(self, handoff_id: str, step: Callable[[Conversation, Handoff], str | None]) -> QueueItem:
+    def _step(
+        self,
+        handoff_id: str,
+        step: Callable[[Conversation, Handoff], str | None],
+        access: Access | None,
+        now: datetime,
+    ) -> QueueItem:
         """Run one step of the agent's work on the handoff: ``step`` changes it and returns the state it
         expected, or returns None when nothing changes (or raises). Stored by compare and set: when
         another process changed the handoff first, the step is judged again on the new state."""
@@ -218,11 +280,18 @@ class Conversations:
                 if conversation is None or conversation.handoff is None:  # pragma: no cover - never deleted
                     raise NotFound("No such handoff.")
                 expected = step(conversation, conversation.handoff)
-                if expected is None or self.store.transition(conversation, expected):
+                audit = access.record(conversation, "handoff", handoff_id, now) if access else None
+                if expected is None:
+                    if audit is not None:
+                        self.store.record(audit)  # asked again: recorded, nothing changed
+                    return _item(conversation)
+                if self.store.transition(conversation, expected, audit):
                     return _item(conversation)
         raise HandoffConflict("The handoff changed while this request ran. Read it again.")
 
-    def accept(self, agent_id: str, handoff_id: str, now: datetime) -> QueueItem:
+    def accept(
+        self, agent_id: str, handoff_id: str, now: datetime, access: Access | None = None
+    ) -> QueueItem:
         """The agent takes the conversation. Accepting one's own again changes nothing."""
 
         def step(_: Conversation, h: Handoff) -> str | None:
@@ -237,9 +306,9 @@ class Conversations:
                 )
             return None
 
-        return self._step(handoff_id, step)
+        return self._step(handoff_id, step, access, now)
 
-    def close(self, agent_id: str, handoff_id: str, now: datetime) -> QueueItem:
+    def close(self, agent_id: str, handoff_id: str, now: datetime, access: Access | None = None) -> QueueItem:
         """The agent who accepted the handoff closes it, and the conversation with it. Closing a
         closed handoff again changes nothing."""
 
@@ -254,4 +323,4 @@ class Conversations:
             c.status, c.ended_at = ConversationStatus.CLOSED, now
             return "accepted"
 
-        return self._step(handoff_id, step)
+        return self._step(handoff_id, step, access, now)

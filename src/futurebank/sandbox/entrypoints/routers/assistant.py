@@ -28,6 +28,7 @@ from futurebank.sandbox.entrypoints.toolkit import ApiCall, Call, PageCall, json
 from futurebank.sandbox.entrypoints.validation import UuidStr, _Strict
 from futurebank.sandbox.service_layer.assistant import AssistantService
 from futurebank.sandbox.service_layer.assistant_conversations import (
+    Access,
     Conversations,
     DatabaseConversations,
     QueueItem,
@@ -137,6 +138,10 @@ def case_json(item: QueueItem, now: datetime, transcript: bool) -> dict[str, Any
     return out
 
 
+def _access(call: Call[Any], operation: str, agent_id: str | None = None) -> Access:
+    return Access(operation, call.actor.client_id, call.actor.correlation_id, agent_id)
+
+
 def _agent_id(call: Call[Any]) -> str:
     """The staff id of the agent the staff client signs in (only staff clients hold the scope agent)."""
     agent = call.c.settings.staff_clients.get(call.actor.client_id)
@@ -200,7 +205,10 @@ async def get_conversation_transcript(call: PageCall, conversation_id: Conversat
     collection = f"transcript:{customer_id}:{conversation_id}"
     after = call.after(collection)
     start = int(after[1]) + 1 if after else 0
-    messages = await call.c.call_sync(lambda: conversations.transcript(customer_id, conversation_id))
+    access, now = _access(call, "getConversationTranscript"), call.now()
+    messages = await call.c.call_sync(
+        lambda: conversations.transcript(customer_id, conversation_id, access, now)
+    )
     shown = list(messages[start : start + call.query.limit])
     more = start + len(shown) < len(messages)
     last = [shown[-1].created_at.isoformat(), start + len(shown) - 1] if more and shown else None
@@ -225,10 +233,10 @@ async def list_handoffs(call: PageCall) -> Response:
 
 @router.get("/assistant/handoffs/{handoff_id}", operation_id="getHandoff")
 async def get_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
-    _agent_id(call)
+    access, now = _access(call, "getHandoff", _agent_id(call)), call.now()
     conversations = _conversations(call.c, call.request)
-    item = await call.c.call_sync(lambda: conversations.case(handoff_id))
-    return call.json(case_json(item, call.now(), transcript=True))
+    item = await call.c.call_sync(lambda: conversations.case(handoff_id, access, now))
+    return call.json(case_json(item, now, transcript=True))
 
 
 @router.post("/assistant/handoffs/{handoff_id}/accept", operation_id="acceptHandoff")
@@ -236,7 +244,8 @@ async def accept_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
     agent = _agent_id(call)
     conversations = _conversations(call.c, call.request)
     now = call.now()
-    item = await call.c.call_sync(lambda: conversations.accept(agent, handoff_id, now))
+    access = _access(call, "acceptHandoff", agent)
+    item = await call.c.call_sync(lambda: conversations.accept(agent, handoff_id, now, access))
     return call.json(case_json(item, now, transcript=True))
 
 
@@ -245,5 +254,6 @@ async def close_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
     agent = _agent_id(call)
     conversations = _conversations(call.c, call.request)
     now = call.now()
-    item = await call.c.call_sync(lambda: conversations.close(agent, handoff_id, now))
+    access = _access(call, "closeHandoff", agent)
+    item = await call.c.call_sync(lambda: conversations.close(agent, handoff_id, now, access))
     return call.json(case_json(item, now, transcript=False))

@@ -2,8 +2,9 @@
 Feature: AI assistant
   A narrow assistant answers questions from the customer's own data, says that it is an AI,
   hands over to a person on request, and changes nothing without an explicit confirmation.
-  The reference sandbox runs these scenarios against its assistant. Reviewing a transcript needs the
-  compliance tooling, which no contract operation offers, so that scenario is tagged.
+  The reference sandbox runs these scenarios against its assistant and the support agents' queue.
+  Reviewing a transcript needs the compliance tooling, which no contract operation offers, so that
+  scenario is tagged.
 
   Background:
     Given the demo data is seeded
@@ -117,6 +118,55 @@ Feature: AI assistant
       """
     Then the response status is 404
     And the problem code is "RESOURCE_NOT_FOUND"
+
+  @US-0017
+  Scenario: The customer reads her conversation's transcript again, masked
+    Given the customer "anna" with a token for scopes "assistant"
+    When she starts a conversation with the assistant
+    And she tells the assistant "Моя карта 2200 1234 5678 9012, что с ней?"
+    And she GETs "/assistant/conversations/{conversation}/messages"
+    Then the response status is 200
+    And the response lists 3 messages
+    And the listed messages have "role" values "assistant,customer,assistant"
+    And the response field "data.1.text" is "Моя карта ************9012, что с ней?"
+
+  @US-0017
+  Scenario: A support agent takes a disputed transaction from the queue with its transcript
+    Given the customer "anna" with a token for scopes "assistant"
+    When she starts a conversation with the assistant
+    And she tells the assistant "Хочу оспорить операцию по карте"
+    Given the client app "support-desk" with a client-credentials token for scopes "agent"
+    When it GETs "/assistant/handoffs"
+    Then the response status is 200
+    And the response lists 1 handoffs
+    And the listed handoffs have "handoff.reason" values "dispute"
+    And the response field "data.0.handoff.transcript_message_count" is 3
+    And the response field "data.0.handoff.handoff_id" is saved as "handoff"
+    When it POSTs to "/assistant/handoffs/{handoff}/accept" with body:
+      """json
+      {}
+      """
+    Then the response status is 200
+    And the response field "handoff.status" is "accepted"
+    And the response field "agent_id" is "SA104233"
+    And the response field "transcript" has 3 items
+    And the response field "transcript.1.text" is "Хочу оспорить операцию по карте"
+    When it GETs "/assistant/handoffs"
+    Then the response lists 0 handoffs
+
+  @US-0017 @failure
+  Scenario: A customer's token cannot read the agents' queue
+    Given the customer "anna" with a token for scopes "assistant"
+    When she GETs "/assistant/handoffs"
+    Then the response status is 403
+    And the problem code is "INSUFFICIENT_SCOPE"
+
+  @US-0017 @failure
+  Scenario: The support desk's token cannot read a customer's accounts
+    Given the client app "support-desk" with a client-credentials token for scopes "agent"
+    When it GETs "/accounts"
+    Then the response status is 403
+    And the problem code is "INSUFFICIENT_SCOPE"
 
   @US-0018
   Scenario: The assistant locks the card only after the customer confirms

@@ -37,7 +37,12 @@ from pathlib import Path
 DEMO_CLIENTS: dict[str, str] = {
     "demo-app": "demo-app-secret",  # the bank's own app (docs/stories/seed.yaml)
     "budget-app": "budget-app-secret",  # a third-party budgeting app (docs/stories/seed.yaml)
+    "support-desk": "support-desk-secret",  # the support agents' desk (staff client, scope agent)
 }
+# Staff clients and the support agent (staff id) each one signs in: their client credentials tokens carry
+# the staff scope ``agent`` and nothing else, and no customer grant is issued to them. One client per agent
+# stands in for the bank's staff sign-in (our assumption for the sandbox, change C-17).
+DEMO_STAFF_CLIENTS: dict[str, str] = {"support-desk": "SA104233"}
 # The bank's own apps: they may list and revoke every consent of their customer (change C-09).
 FIRST_PARTY_CLIENTS: frozenset[str] = frozenset({"demo-app"})
 
@@ -97,6 +102,7 @@ class Settings:
     access_log: bool = True
     clients: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_CLIENTS))
     first_party_clients: frozenset[str] = FIRST_PARTY_CLIENTS
+    staff_clients: Mapping[str, str] = field(default_factory=lambda: dict(DEMO_STAFF_CLIENTS))
     # Outside the database on purpose: whoever can write to it must not hold the key or the seals.
     audit_key_file: Path | None = None
     audit_seal_file: Path | None = None

@@ -1,7 +1,8 @@
 """Generated from the contract: every operation, called by Boris with Anna's ids, is refused and
 the answer leaks nothing about Anna (no name, number, amount or id she did not send herself).
 Operations without ids (lists, creating one's own consent) succeed and show only Boris's data.
-Afterwards Anna's data is exactly as before."""
+The support agents' operations refuse his customer token with 403 INSUFFICIENT_SCOPE.
+Afterwards Anna's data (her conversation's transcript included) is exactly as before."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ ANNAS = {
     "payment_id": "60000000-0000-4000-8000-000000000001",
     "card_id": "40000000-0000-4000-8000-000000000001",
     "consent_id": "50000000-0000-4000-8000-000000000002",
-    "conversation_id": "d4c3b2a1-f0e9-4d8c-b7a6-958473625140",  # none exist; the operation is 501
 }
 # What must never appear in Boris's answers (besides what his own request contained).
 ANNA_SECRETS = [
@@ -48,14 +48,31 @@ WITHOUT_IDS = {
     "listGreenProducts",
     "startConversation",
 }
+# Staff operations (scope agent): no customer's token can hold the scope.
+STAFF_ONLY = {"listHandoffs", "getHandoff", "acceptHandoff", "closeHandoff"}
 
 
-def _request(op: Operation) -> tuple[str, dict[str, str], Any]:
+@pytest.fixture
+def annas(client: TestClient) -> dict[str, str]:
+    """Anna's resources, with a conversation handed off to the agents' queue."""
+    anna = bearer(token_for(client, "anna"))
+    started = client.post(
+        f"{API}/assistant/conversations", json={"channel": "web", "locale": "en-US"}, headers=anna
+    )
+    cid = started.json()["conversation_id"]
+    handoff = client.post(
+        f"{API}/assistant/conversations/{cid}/handoff", json={"reason": "complaint"}, headers=anna
+    )
+    assert handoff.status_code == 201, handoff.text
+    return {**ANNAS, "conversation_id": cid, "handoff_id": handoff.json()["handoff_id"]}
+
+
+def _request(op: Operation, annas: dict[str, str]) -> tuple[str, dict[str, str], Any]:
     path = op.path
     query: dict[str, str] = {}
     for p in op.parameters:
         if p["in"] == "path":
-            path = path.replace("{" + p["name"] + "}", ANNAS[p["name"]])
+            path = path.replace("{" + p["name"] + "}", annas[p["name"]])
         elif p["in"] == "query" and p.get("required"):
             query[p["name"]] = str(p["example"])
     body = op.example_body()
@@ -68,9 +85,11 @@ def _request(op: Operation) -> tuple[str, dict[str, str], Any]:
     return path, query, body
 
 
-def _snapshot(client: TestClient) -> str:
+def _snapshot(client: TestClient, annas: dict[str, str]) -> str:
     anna = bearer(token_for(client, "anna"))
+    transcript = f"{API}/assistant/conversations/{annas['conversation_id']}/messages"
     parts = [
+        client.get(transcript, headers=anna).json()["data"],
         client.get(f"{API}/accounts/{ANNA_CURRENT}/balances", headers=anna).json()["data"],
         client.get(f"{API}/cards", headers=anna).json()["data"],
         client.get(f"{API}/consents", headers=anna).json()["data"],
@@ -83,9 +102,11 @@ def _snapshot(client: TestClient) -> str:
 
 
 @pytest.mark.parametrize("op", operations(), ids=lambda op: op.operation_id)
-def test_another_customers_resources_are_refused_without_leaks(client: TestClient, op: Operation) -> None:
-    before = _snapshot(client)
-    path, query, body = _request(op)
+def test_another_customers_resources_are_refused_without_leaks(
+    client: TestClient, op: Operation, annas: dict[str, str]
+) -> None:
+    before = _snapshot(client, annas)
+    path, query, body = _request(op, annas)
     headers = bearer(token_for(client, "boris"), **{"Idempotency-Key": f"boris-{op.operation_id}"})
     response = client.request(op.method, API + path, params=query, json=body, headers=headers)
     text = response.text
@@ -96,9 +117,12 @@ def test_another_customers_resources_are_refused_without_leaks(client: TestClien
         text = json.dumps(problem)
     if op.operation_id in WITHOUT_IDS:
         assert response.status_code in (200, 201), text
+    elif op.operation_id in STAFF_ONLY:
+        assert (response.status_code, response.json()["code"]) == (403, "INSUFFICIENT_SCOPE"), text
     else:
         assert response.status_code == 404, f"{op.operation_id}: {response.status_code} {text}"
         assert response.json()["code"] == "RESOURCE_NOT_FOUND"
-    leaked = [secret for secret in ANNA_SECRETS if secret in text]
+    secrets = [*ANNA_SECRETS, annas["conversation_id"], annas["handoff_id"]]
+    leaked = [secret for secret in secrets if secret in text]
     assert not leaked, f"{op.operation_id} leaked {leaked}: {text}"
-    assert _snapshot(client) == before, f"{op.operation_id} changed Anna's data"
+    assert _snapshot(client, annas) == before, f"{op.operation_id} changed Anna's data"

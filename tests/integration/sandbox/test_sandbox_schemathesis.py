@@ -15,7 +15,8 @@ What is changed from the defaults, and why (nothing else is excluded):
   link createConsent -> revokeConsent -> getConsent and ignores per-operation check settings.
 * Known ids (Anna's accounts, cards, payments, transactions, consents) are offered as dictionary
   values half of the time, so generated requests also reach the code behind the 404s.
-The token is Anna's (demo-app, every scope); she holds an authorised consent for demo-app.
+The token is Anna's (demo-app, every scope); she holds an authorised consent for demo-app. The support
+agents' operations get the support desk's token (scope agent) instead.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ MAX_EXAMPLES = 25
 HERE = Path(__file__).resolve().parent
 
 
-def _config(path: Path) -> Path:
+# The support agents' operations take a staff client's token (scope agent), not Anna's.
+STAFF_OPERATIONS = ("listHandoffs", "getHandoff", "acceptHandoff", "closeHandoff")
+
+
+def _config(path: Path, agent_token: str) -> Path:
     ids = {
         "accounts": [ANNA_CURRENT, ANNA_SAVINGS],
         "numbers": ["40817810000000000001", "42301810000000000002", "40817810000000000003"],
@@ -69,13 +74,21 @@ def _config(path: Path) -> Path:
             f'include-operation-id = "{operation_id}"',
             'checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "501"]',
         ]
+    for operation_id in STAFF_OPERATIONS:
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            f'headers = {{ Authorization = "Bearer {agent_token}" }}',
+        ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def test_contract_conformance(live: LiveServer, tmp_path: Path) -> None:
     token = token_for(httpx, "anna", base=live.base_url)
-    config = _config(tmp_path / "schemathesis.toml")
+    agent = token_for(httpx, None, client_id="support-desk", base=live.base_url)
+    config = _config(tmp_path / "schemathesis.toml", agent)
     command = [
         sys.executable, "-m", "schemathesis.cli",
         "--config-file", str(config),

@@ -61,7 +61,7 @@ def test_real_contract_serves_the_stories_written_in_the_spec() -> None:
 
 def test_counts() -> None:
     contract = load_contract(DOCS)
-    assert len(contract.operations()) == 21
+    assert len(contract.operations()) == 26
     assert len(contract.entities) == 17
     assert len(contract.event_operations()) == 5
 
@@ -87,6 +87,11 @@ def test_every_operation_id_and_path_of_the_brief() -> None:
         ("post", "/assistant/conversations"): "startConversation",
         ("post", "/assistant/conversations/{conversation_id}/messages"): "sendAssistantMessage",
         ("post", "/assistant/conversations/{conversation_id}/handoff"): "requestHandoff",
+        ("get", "/assistant/conversations/{conversation_id}/messages"): "getConversationTranscript",
+        ("get", "/assistant/handoffs"): "listHandoffs",
+        ("get", "/assistant/handoffs/{handoff_id}"): "getHandoff",
+        ("post", "/assistant/handoffs/{handoff_id}/accept"): "acceptHandoff",
+        ("post", "/assistant/handoffs/{handoff_id}/close"): "closeHandoff",
         ("get", "/accounts/{account_id}/carbon-footprint"): "getCarbonFootprint",
         ("get", "/green-products"): "listGreenProducts",
     }

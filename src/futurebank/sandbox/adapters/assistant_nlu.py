@@ -3,7 +3,9 @@
 Features: character n-grams of the message in Latin script (so "сколько", "skolko" and typos land close
 together) plus word n-grams of Russian lemmas (pymorphy3). A linear SVM with sigmoid calibration gives the
 probabilities behind the confidence threshold. Training data is docs/assistant/training.yaml; training is
-deterministic (fixed seed, fixed order) and takes about a second.
+deterministic (fixed seed, fixed order) and takes about a second. Periods: explicit dates ("с 5 мая",
+"since 5 May", "с 1 по 10 ноября", "3 days ago") are parsed by dateparser relative to the day given, never
+the machine's clock; calendar words ("в прошлом месяце", "last week", "за март") by the rules here.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import calendar
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import dateparser
 import numpy as np
 import pymorphy3
 import yaml
@@ -201,8 +204,103 @@ def _month(today: date, month: int) -> Period:
     return Period(start, end)
 
 
+# Explicit dates after a word that opens or bounds a period, parsed by dateparser: "с 5 мая", "since 5 May",
+# "с 1 по 10 ноября", "from 3 March to 5 April", "после 10.11.2026", "3 дня назад". A date is a day number
+# with an optional month word or number and year, or a month word with an optional year.
+_DATE = r"(?:\d{1,2}(?:[./]\d{1,2}(?:[./]\d{2,4})?)?(?:\s+[a-zа-я]+)?(?:\s+\d{4})?|[a-zа-я]+(?:\s+\d{4})?)"
+_RANGE = re.compile(
+    rf"(?:^|\s)(?:с|со|from|between)\s+(?P<a>{_DATE})\s+(?:по|до|to|until|till|and)\s+(?P<b>{_DATE})(?=$|[\s,.!?])"
+)
+_SINCE = re.compile(
+    rf"(?:^|\s)(?:начиная с|начиная со|с|со|since|after|после)\s+(?P<a>{_DATE})(?=$|[\s,.!?])"
+)
+_AGO = re.compile(r"(?:^|\s)(?P<a>\d{1,3}\s+[a-zа-я]+\s+(?:назад|ago))(?=$|[\s,.!?])")
+_MONTH_WORDS_RU = (
+    "январ",
+    "феврал",
+    "март",
+    "апрел",
+    "ма",
+    "июн",
+    "июл",
+    "август",
+    "сентябр",
+    "октябр",
+    "ноябр",
+    "декабр",
+)
+
+
+def _explicit_day(phrase: str, today: date) -> date | None:
+    """One date in RU or EN, relative to ``today`` (dates without a year lie in the past)."""
+    parsed = dateparser.parse(
+        phrase,
+        languages=["ru", "en"],
+        settings={
+            "RELATIVE_BASE": datetime.combine(today, time(12)),
+            "PREFER_DATES_FROM": "past",
+            "PREFER_DAY_OF_MONTH": "first",
+            "DATE_ORDER": "DMY",
+        },
+    )
+    return parsed.date() if parsed is not None else None
+
+
+def _is_month_only(phrase: str) -> bool:
+    words = phrase.split()
+    return not words[0][0].isdigit()
+
+
+def explicit_period_of(text: str, today: date) -> Period | None:
+    """A period given by explicit dates (dateparser), or None: a range "с 1 по 10 ноября", an open start
+    "since 5 May" (up to today), or a day "3 days ago". A month alone ("since March") starts on its first
+    day; a range ending in a month alone ends with that month."""
+    norm = normalise(text)
+    day = timedelta(days=1)
+    for match in _RANGE.finditer(norm):
+        a, b = match.group("a"), match.group("b")
+        end = _explicit_day(b, today)
+        if end is None:
+            continue
+        if a.isdigit():  # "с 1 по 10 ноября": the first bound borrows the second's month and year
+            try:
+                start: date | None = end.replace(day=int(a))
+            except ValueError:
+                return None
+        else:
+            start = _explicit_day(a, today)
+        if start is None:
+            continue
+        if _is_month_only(b):
+            end = (end.replace(day=28) + timedelta(days=4)).replace(day=1) - day
+        if start > end and not a.isdigit() and start.year == end.year:
+            start = start.replace(year=start.year - 1)  # "from December to February"
+        if start <= end:
+            return Period(start, end + day)
+    for match in _AGO.finditer(norm):
+        when = _explicit_day(match.group("a"), today)
+        if when is not None and when <= today:
+            return Period(when, when + day)
+    for match in _SINCE.finditer(norm):
+        phrase = match.group("a")
+        if (
+            _is_month_only(phrase)
+            and not phrase.startswith(_MONTH_WORDS_RU)
+            and not any(phrase.startswith(m[:3]) for m in _MONTHS_EN)
+        ):
+            continue  # "с карты", "after lunch": a word that is no month
+        start = _explicit_day(phrase, today)
+        if start is not None and start <= today:
+            return Period(start, today + day)
+    return None
+
+
 def period_of(text: str, today: date) -> Period | None:
-    """The period a message names, as days [start, end); None when it names none."""
+    """The period a message names, as days [start, end); None when it names none. Explicit dates
+    (``explicit_period_of``) first, then the calendar words ("в прошлом месяце", "last week", "за март")."""
+    explicit = explicit_period_of(text, today)
+    if explicit is not None:
+        return explicit
     words = lemmas(text)
     norm = " ".join(words)
     day = timedelta(days=1)

@@ -299,6 +299,76 @@ audit_log_v1 = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# The assistant's conversations (migration 0003). Message text is stored masked (card, phone and
+# passport numbers, ``domain.assistant.mask_pii``) before it reaches these tables; ``seq`` keeps the
+# transcript in the order sent. A conversation has at most one pending proposal and one handoff.
+assistant_conversations = Table(
+    "assistant_conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("locale", String(8), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("ended_at", TS, nullable=True),
+    Column("misunderstood_in_a_row", Integer, nullable=False),
+    Column("awaiting_card_for", String(32), nullable=True),
+    CheckConstraint("status IN ('open', 'handed_off', 'closed')", name="status"),
+)
+
+assistant_messages = Table(
+    "assistant_messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("conversation_id", String(64), ForeignKey("assistant_conversations.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("ai_generated", Boolean, nullable=False),
+    Column("intent", String(32), nullable=True),
+    Column("facts", JSON, nullable=True),  # the reply's facts as the contract shows them
+    Column("proposed_action", String(16), nullable=True),
+    Column("proposed_card_id", String(64), nullable=True),
+    Column("confirmation_for", String(64), nullable=True),
+    Column("model_version", String(200), nullable=True),
+    Column("api_calls", JSON, nullable=False),  # operationIds called for the reply, in order
+    Column("handoff_reason", String(32), nullable=True),
+    CheckConstraint("role IN ('customer', 'assistant', 'agent')", name="role"),
+    UniqueConstraint("conversation_id", "seq", name="uq_assistant_messages_conversation_seq"),
+)
+
+assistant_proposals = Table(
+    "assistant_proposals",
+    metadata,
+    Column("conversation_id", String(64), ForeignKey("assistant_conversations.id"), primary_key=True),
+    Column("message_id", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("card_id", String(64), nullable=False),
+    Column("expires_at", TS, nullable=False),
+    CheckConstraint("action IN ('lock_card', 'unlock_card')", name="action"),
+)
+
+assistant_handoffs = Table(
+    "assistant_handoffs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "conversation_id", String(64), ForeignKey("assistant_conversations.id"), nullable=False, unique=True
+    ),
+    Column("reason", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("requested_at", TS, nullable=False),
+    Column("transcript_message_count", Integer, nullable=False),
+    Column("comment", String(500), nullable=True),
+    Column("agent_id", String(64), nullable=True),
+    Column("accepted_at", TS, nullable=True),
+    Column("closed_at", TS, nullable=True),
+    CheckConstraint("status IN ('requested', 'accepted', 'closed')", name="status"),
+    Index("ix_assistant_handoffs_status_requested", "status", "requested_at", "id"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 

@@ -10,13 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from futurebank.sandbox.adapters import orm
+from futurebank.sandbox.domain.assistant import (
+    Conversation,
+    ConversationStatus,
+    Fact,
+    Handoff,
+    Intent,
+    Message,
+    Proposal,
+    ProposedAction,
+)
 from futurebank.sandbox.domain.audit import AUDIT_CHAINS, GENESIS, AuditRecord, StoredEntry, chain_mac
 from futurebank.sandbox.domain.cards import Card
 from futurebank.sandbox.domain.consents import Consent, ConsentStatus
@@ -634,6 +644,240 @@ class AuditRepository:
                 prev_mac=r["prev_mac"],
                 mac=r["mac"],
             )
+
+
+# --- the assistant's conversations (migration 0003) ------------------------------------------------
+
+_CONV = orm.assistant_conversations
+_MSG = orm.assistant_messages
+_PROP = orm.assistant_proposals
+_HAND = orm.assistant_handoffs
+
+
+def _fact_from_json(data: dict[str, Any]) -> Fact:
+    def when(name: str) -> datetime | None:
+        value = data.get(name)
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+    money = data["money"]
+    return Fact(
+        kind=data["kind"],
+        source_operation=data["source_operation"],
+        account_id=data["account_id"],
+        amount=money["amount"],
+        currency=money["currency"],
+        balance_type=data.get("balance_type"),
+        transaction_id=data.get("transaction_id"),
+        booking_date_time=when("booking_date_time"),
+        booked_from=when("booked_from"),
+        booked_to=when("booked_to"),
+    )
+
+
+def _message(row: Any) -> Message:
+    proposed = (
+        ProposedAction(row.proposed_action, row.proposed_card_id) if row.proposed_action is not None else None
+    )
+    return Message(
+        message_id=row.id,
+        role=row.role,
+        text=row.text,
+        created_at=row.created_at,
+        ai_generated=row.ai_generated,
+        intent=Intent(row.intent) if row.intent is not None else None,
+        facts=tuple(_fact_from_json(f) for f in row.facts) if row.facts is not None else None,
+        proposed_action=proposed,
+        confirmation_for=row.confirmation_for,
+        model_version=row.model_version,
+        api_calls=tuple(row.api_calls or ()),
+        handoff_reason=row.handoff_reason,
+    )
+
+
+def _handoff(row: Any) -> Handoff:
+    return Handoff(
+        handoff_id=row.id,
+        conversation_id=row.conversation_id,
+        reason=row.reason,
+        requested_at=row.requested_at,
+        transcript_message_count=row.transcript_message_count,
+        comment=row.comment,
+        status=row.status,
+        agent_id=row.agent_id,
+        accepted_at=row.accepted_at,
+        closed_at=row.closed_at,
+    )
+
+
+def _handoff_values(h: Handoff) -> dict[str, Any]:
+    return {
+        "reason": h.reason,
+        "status": h.status,
+        "requested_at": h.requested_at,
+        "transcript_message_count": h.transcript_message_count,
+        "comment": h.comment,
+        "agent_id": h.agent_id,
+        "accepted_at": h.accepted_at,
+        "closed_at": h.closed_at,
+    }
+
+
+class ConversationRepository:
+    """Assistant conversations with their transcript, pending proposal and handoff. Messages are
+    only ever added (``save`` inserts the ones after the stored count); text arrives masked."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        row = self.session.execute(select(_CONV).where(_CONV.c.id == conversation_id)).one_or_none()
+        if row is None:
+            return None
+        messages = self.session.execute(
+            select(_MSG).where(_MSG.c.conversation_id == conversation_id).order_by(_MSG.c.seq)
+        ).all()
+        proposal = self.session.execute(
+            select(_PROP).where(_PROP.c.conversation_id == conversation_id)
+        ).one_or_none()
+        handoff = self.session.execute(
+            select(_HAND).where(_HAND.c.conversation_id == conversation_id)
+        ).one_or_none()
+        return Conversation(
+            conversation_id=row.id,
+            customer_id=row.customer_id,
+            locale=row.locale,
+            channel=row.channel,
+            started_at=row.started_at,
+            status=ConversationStatus(row.status),
+            messages=[_message(m) for m in messages],
+            pending=(
+                Proposal(proposal.message_id, proposal.action, proposal.card_id, proposal.expires_at)
+                if proposal is not None
+                else None
+            ),
+            misunderstood_in_a_row=row.misunderstood_in_a_row,
+            awaiting_card_for=Intent(row.awaiting_card_for) if row.awaiting_card_for else None,
+            handoff=_handoff(handoff) if handoff is not None else None,
+            ended_at=row.ended_at,
+        )
+
+    def owned(self, customer_id: str, conversation_id: str) -> Conversation | None:
+        conversation = self.get(conversation_id)
+        return conversation if conversation is not None and conversation.customer_id == customer_id else None
+
+    def save(self, c: Conversation) -> None:
+        """Insert or update the conversation; add the messages not stored yet."""
+        values: dict[str, Any] = {
+            "customer_id": c.customer_id,
+            "locale": c.locale,
+            "channel": c.channel,
+            "status": c.status.value,
+            "started_at": c.started_at,
+            "ended_at": c.ended_at,
+            "misunderstood_in_a_row": c.misunderstood_in_a_row,
+            "awaiting_card_for": c.awaiting_card_for.value if c.awaiting_card_for else None,
+        }
+        # A closed conversation stays closed, whatever a reply racing with the agent's close holds.
+        update_values = {
+            **values,
+            "status": case((_CONV.c.status == "closed", "closed"), else_=c.status.value),
+            "ended_at": func.coalesce(_CONV.c.ended_at, literal(c.ended_at, orm.TS)),
+        }
+        changed = self.session.execute(
+            update(_CONV).where(_CONV.c.id == c.conversation_id).values(**update_values)
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.execute(_CONV.insert().values(id=c.conversation_id, **values))
+        stored = self.session.execute(
+            select(func.count()).select_from(_MSG).where(_MSG.c.conversation_id == c.conversation_id)
+        ).scalar_one()
+        new = [
+            {
+                "id": m.message_id,
+                "conversation_id": c.conversation_id,
+                "seq": seq,
+                "role": m.role,
+                "text": m.text,
+                "created_at": m.created_at,
+                "ai_generated": m.ai_generated,
+                "intent": m.intent.value if m.intent is not None else None,
+                "facts": [f.as_json() for f in m.facts] if m.facts is not None else None,
+                "proposed_action": m.proposed_action.action if m.proposed_action else None,
+                "proposed_card_id": m.proposed_action.card_id if m.proposed_action else None,
+                "confirmation_for": m.confirmation_for,
+                "model_version": m.model_version,
+                "api_calls": list(m.api_calls),
+                "handoff_reason": m.handoff_reason,
+            }
+            for seq, m in enumerate(c.messages)
+            if seq >= stored
+        ]
+        if new:
+            self.session.execute(_MSG.insert(), new)
+        self.session.execute(_PROP.delete().where(_PROP.c.conversation_id == c.conversation_id))
+        if c.pending is not None:
+            p = c.pending
+            self.session.execute(
+                _PROP.insert().values(
+                    conversation_id=c.conversation_id,
+                    message_id=p.message_id,
+                    action=p.action,
+                    card_id=p.card_id,
+                    expires_at=p.expires_at,
+                )
+            )
+        # A handoff is written once here; its later steps go through ``transition`` only, so a reply
+        # saved after an agent's accept cannot put the old state back.
+        if c.handoff is not None:
+            h = c.handoff
+            stored_handoff = self.session.execute(
+                select(_HAND.c.id).where(_HAND.c.conversation_id == c.conversation_id)
+            ).scalar_one_or_none()
+            if stored_handoff is None:
+                self.session.execute(
+                    _HAND.insert().values(
+                        id=h.handoff_id, conversation_id=c.conversation_id, **_handoff_values(h)
+                    )
+                )
+
+    def transition(self, c: Conversation, expected: str) -> bool:
+        """Store the handoff's new state if its stored state is still ``expected`` (compare and set);
+        a closed handoff closes its conversation. False: another request changed it first."""
+        assert c.handoff is not None
+        h = c.handoff
+        done = self.session.execute(
+            update(_HAND)
+            .where(_HAND.c.id == h.handoff_id, _HAND.c.status == expected)
+            .values(status=h.status, agent_id=h.agent_id, accepted_at=h.accepted_at, closed_at=h.closed_at)
+        )
+        if done.rowcount == 0:  # type: ignore[attr-defined]
+            return False
+        if h.status == "closed":
+            self.session.execute(
+                update(_CONV)
+                .where(_CONV.c.id == c.conversation_id)
+                .values(status="closed", ended_at=c.ended_at)
+            )
+        return True
+
+    def by_handoff(self, handoff_id: str) -> Conversation | None:
+        conversation_id = self.session.execute(
+            select(_HAND.c.conversation_id).where(_HAND.c.id == handoff_id)
+        ).scalar_one_or_none()
+        return self.get(conversation_id) if conversation_id is not None else None
+
+    def waiting(self, limit: int, after: tuple[datetime, str] | None = None) -> list[Conversation]:
+        """Conversations whose handoff waits for an agent, oldest request first, one page."""
+        query = select(_HAND.c.conversation_id).where(_HAND.c.status == "requested")
+        if after is not None:
+            query = query.where(
+                or_(
+                    _HAND.c.requested_at > after[0],
+                    and_(_HAND.c.requested_at == after[0], _HAND.c.id > after[1]),
+                )
+            )
+        ids = self.session.execute(query.order_by(_HAND.c.requested_at, _HAND.c.id).limit(limit)).scalars()
+        return [c for c in (self.get(i) for i in list(ids)) if c is not None]
 
 
 class KpiOutboxRepository:

@@ -451,6 +451,7 @@ class Handoff:
     status: str = "requested"
     agent_id: str | None = None
     accepted_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 @dataclass

@@ -43,6 +43,13 @@ class ConsentNotActive(DomainError):
     status = 409
 
 
+class HandoffConflict(DomainError):
+    """The handoff is another agent's, or its state does not allow the step (close before accept)."""
+
+    code = "HANDOFF_CONFLICT"
+    status = 409
+
+
 class NotFound(DomainError):
     """Unknown id, or an id that belongs to somebody else: the two are indistinguishable on purpose."""
 

@@ -107,8 +107,8 @@ class AssistantReads(Protocol):
 _REASON = {
     Signal.HUMAN_REQUEST: "customer_request",
     Signal.COMPLAINT: "complaint",
-    Signal.DISPUTE: "complaint",
-    Signal.FRAUD: "complaint",
+    Signal.DISPUTE: "dispute",
+    Signal.FRAUD: "suspected_fraud",
     Signal.VULNERABLE: "vulnerable_customer",
 }
 _HANDOFF_TEMPLATE = {

@@ -25,6 +25,7 @@ class UnitOfWork:
     idempotency: repo.IdempotencyRepository
     audit: repo.AuditRepository
     kpi_outbox: repo.KpiOutboxRepository
+    conversations: repo.ConversationRepository
     session: Session
 
     def __init__(self, db: Database) -> None:
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.idempotency = repo.IdempotencyRepository(s)
         self.audit = repo.AuditRepository(s)
         self.kpi_outbox = repo.KpiOutboxRepository(s)
+        self.conversations = repo.ConversationRepository(s)
         return self
 
     def __exit__(

@@ -31,6 +31,7 @@ ERROR_CODES: dict[str, int] = {
     "METHOD_NOT_ALLOWED": 405,
     "IDEMPOTENCY_KEY_IN_FLIGHT": 409,
     "CONSENT_NOT_ACTIVE": 409,
+    "HANDOFF_CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "IDEMPOTENCY_KEY_REUSED": 422,
@@ -56,6 +57,7 @@ SCOPES = [
     "cards:write",
     "assistant",
     "sustainability:read",
+    "agent",
 ]
 PERSONAL_DATA_CLASSES = ["none", "personal", "special", "biometric", "bank-secrecy"]
 

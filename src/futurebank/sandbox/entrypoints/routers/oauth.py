@@ -3,6 +3,8 @@
 POST /oauth/token grants (RFC 6749 form posts, client authentication by HTTP Basic or form fields):
 
 * ``client_credentials`` - a token for the client app itself (consents it created, no customer data).
+  A staff client (``Settings.staff_clients``, the support agents' desk) gets the scope ``agent`` this
+  way and only this way: the handoff queue and transcripts, never a customer's accounts.
 * ``authorization_code`` with PKCE (S256) - after ``GET /oauth/authorize``, a dev sign-in page that
   lets you pick a demo customer; this is the contract's authorizationCode flow, used by the console.
 * ``urn:futurebank:params:oauth:grant-type:demo-customer`` with ``customer=<username>`` - a
@@ -53,7 +55,10 @@ def contract_scopes(contract: Path = CONTRACT) -> tuple[tuple[str, ...], tuple[s
     return tuple(flows["authorizationCode"]["scopes"]), tuple(flows["clientCredentials"]["scopes"])
 
 
-ALL_SCOPES, CLIENT_SCOPES = contract_scopes()
+# Scopes only the bank's staff clients (``Settings.staff_clients``) are given, by client credentials.
+STAFF_SCOPES = ("agent",)
+ALL_SCOPES, _CONTRACT_CLIENT_SCOPES = contract_scopes()
+CLIENT_SCOPES = tuple(s for s in _CONTRACT_CLIENT_SCOPES if s not in STAFF_SCOPES)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -144,9 +149,10 @@ async def token(request: Request) -> Response:
         grant = form.get("grant_type", "")
         if grant == "client_credentials":
             client_id = _client(c, request, form)
-            return _token_response(c, client_id, None, _scopes(form, CLIENT_SCOPES))
+            allowed = STAFF_SCOPES if client_id in c.settings.staff_clients else CLIENT_SCOPES
+            return _token_response(c, client_id, None, _scopes(form, allowed))
         if grant == DEMO_GRANT:
-            client_id = _client(c, request, form)
+            client_id = _customer_client(c, _client(c, request, form))
             customer_id = await _customer_id(c, form.get("customer", ""))
             scopes = _scopes(form, ALL_SCOPES)
             if form.get("consent_id"):
@@ -174,8 +180,15 @@ async def _authorise_consent(
         raise OAuthError("invalid_grant", f"consent {consent_id}: {exc.detail}") from exc
 
 
+def _customer_client(c: Container, client_id: str) -> str:
+    """A staff client never acts for a customer: its tokens must not read customers' accounts."""
+    if client_id in c.settings.staff_clients:
+        raise OAuthError("unauthorized_client", "a staff client gets client credentials tokens only")
+    return client_id
+
+
 async def _exchange_code(c: Container, request: Request, form: dict[str, str]) -> Response:
-    client_id = _client(c, request, form, secret_required=False)
+    client_id = _customer_client(c, _client(c, request, form, secret_required=False))
     code = c.auth_codes.pop(form.get("code", ""), None)
     if code is None or code.expires_at < time.time() or code.client_id != client_id:
         raise OAuthError("invalid_grant", "unknown, used or expired authorization code")
@@ -205,6 +218,8 @@ async def authorize_page(request: Request) -> Response:
         problems.append("response_type must be code")
     if q.get("client_id") not in c.settings.clients:
         problems.append("unknown client_id")
+    elif q.get("client_id") in c.settings.staff_clients:
+        problems.append("a staff client gets client credentials tokens only")
     if not _safe_redirect(q.get("redirect_uri", "")):
         problems.append("redirect_uri must be a loopback or same-origin URL")
     if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
@@ -247,6 +262,7 @@ async def authorize_approve(request: Request, c: Annotated[Container, Depends(co
         redirect_uri = form.get("redirect_uri", "")
         if (
             client_id not in c.settings.clients
+            or client_id in c.settings.staff_clients
             or not _safe_redirect(redirect_uri)
             or not form.get("code_challenge")
         ):

@@ -6,7 +6,9 @@
 * ``traceability.csv`` - one row per chat message: its metadata, the spec items that resolve it
   and the Russian original beside our English translation;
 * ``traceability.xlsx`` - the same rows on sheet ``traceability``, and every spec item on sheet ``items``;
-* ``stories.csv`` / ``stories.xlsx`` from ``futurebank.spec.jira_export`` when that module is present.
+* ``stories.csv`` / ``stories.xlsx`` from ``futurebank.spec.jira_export`` when that module is present;
+* ``spec.reqif`` - every item as a ReqIF 1.2 spec object with its links as relations, from
+  ``futurebank.spec.reqif_export`` (for DOORS Next, Polarion, Jama and other requirements tools).
 
 Sources, one per kind of fact: the chat itself (ids, order, time, author, role, disposition, repeated
 message, both texts) comes from ``docs/chat`` through ``load_chat``, because ``needs.json`` only holds
@@ -36,6 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from futurebank.spec.chat_data import AnnotatedMessage, load_chat
 from futurebank.spec.needs_json import ExportError, load_needs
+from futurebank.spec.reqif_export import write_reqif
 
 MATRIX_HEADER = [
     "id",
@@ -212,4 +215,5 @@ def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> li
         csv_path,
         xlsx_path,
         *_story_exports(needs_json, docs_dir / "stories" / "features", out_dir),
+        write_reqif(needs_json, out_dir),
     ]

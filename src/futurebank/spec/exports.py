@@ -193,6 +193,38 @@ def _story_exports(needs_json: Path, features_dir: Path, out_dir: Path) -> list[
     return list(jira_export.write_story_exports(needs_json, features_dir, out_dir))
 
 
+# The site's download page: every file the build publishes next to it, in page order (file, format, what
+# it is). ``publish_downloads`` writes exactly these and the page lists exactly these (one list).
+DOWNLOADS: list[tuple[str, str, str]] = [
+    ("needs.json", "JSON (sphinx-needs 9)", "every spec item with its fields and links, for scripts"),
+    ("traceability.csv", "CSV (RFC 4180, UTF-8)", "one row per chat message with the items that resolve it"),
+    ("traceability.xlsx", "Excel", "the traceability matrix, and every item on a second sheet"),
+    ("stories.csv", "CSV for Jira's importer", "epics and stories with acceptance criteria, for Jira"),
+    ("stories.xlsx", "Excel", "the same epics and stories as a workbook"),
+    ("spec.reqif", "ReqIF 1.2 (XML)", "every item and link, for DOORS Next, Polarion, Jama and other tools"),
+    ("openapi.yaml", "OpenAPI 3.1", "the retail API contract, input to code generators"),
+    ("asyncapi.yaml", "AsyncAPI 3.0", "the domain events other systems consume"),
+]
+CONTRACT_FILES = ("openapi.yaml", "asyncapi.yaml")
+
+
+def publish_downloads(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
+    """Write every export and a copy of the API contracts into ``out_dir`` (the site's download folder).
+
+    Refuses to publish a set of files that differs from :data:`DOWNLOADS`, so the page never links to a
+    file the build did not write, nor leaves one out.
+    """
+    paths = export_all(needs_json, out_dir, docs_dir)
+    for name in CONTRACT_FILES:
+        target = out_dir / name
+        shutil.copyfile(docs_dir / "api" / name, target)
+        paths.append(target)
+    written, listed = sorted(p.name for p in paths), sorted(name for name, _, _ in DOWNLOADS)
+    if written != listed:
+        raise ExportError(f"the download page lists {listed} but the build wrote {written}")
+    return paths
+
+
 def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
     """Write every export into ``out_dir`` and return the paths written.
 

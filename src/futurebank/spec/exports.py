@@ -17,10 +17,11 @@ types, every item's fields) comes from ``needs.json``. If the two disagree on th
 dispositions, the build is stale and the export refuses to write a matrix that mixes them.
 
 CSV: RFC 4180 (comma separated, CRLF line ends, fields quoted when they hold a comma, quote or line
-break), UTF-8 with a byte order mark so that Excel detects the encoding of the Cyrillic text. A field
-that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe, the
-OWASP guard against CSV formula injection: Excel would otherwise evaluate a chat handle such as
-``@bank_ceo`` as a formula. The XLSX stores every text as a string cell, so it needs no guard.
+break), UTF-8 with a byte order mark so that Excel detects the encoding of the Cyrillic text. Only a
+field that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe
+(``futurebank.spec.csv_guard``, the OWASP guard against CSV formula injection): Excel would otherwise
+evaluate a chat handle such as ``@bank_ceo`` as a formula. The XLSX stores every text as a string cell,
+so it needs no guard and shows every handle as written.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from futurebank.spec.chat_data import AnnotatedMessage, load_chat
+from futurebank.spec.csv_guard import csv_safe
 from futurebank.spec.needs_json import ExportError, load_needs
 from futurebank.spec.reqif_export import write_reqif
 
@@ -71,8 +73,6 @@ ITEMS_HEADER = [
 ]
 LIST_SEPARATOR = ";"
 DOCS_DIR = Path("docs")
-# Leading characters that make Excel (and LibreOffice) read a CSV field as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_LIMIT = 32_767
 _WIDTHS = {"role": 28, "resolving_items": 36, "text_ru": 70, "text_en": 70, "title": 60, "traces": 36}
 
@@ -139,11 +139,6 @@ def item_rows(needs: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
         row += [_joined(sorted(id_list(need.get("traces")))), str(need.get("derived") or "")]
         rows.append(row)
     return rows
-
-
-def csv_safe(value: str) -> str:
-    """Neutralise a field Excel would evaluate as a formula (see the module docstring)."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

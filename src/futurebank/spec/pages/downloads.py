@@ -14,6 +14,8 @@ import posixpath
 from sphinx.application import Sphinx
 
 from futurebank.spec.exports import DOWNLOADS
+from futurebank.spec.jira_export import PRIORITY_MAP, RELEASE_VERSIONS
+from futurebank.spec.pages import md_table
 
 
 def render_downloads(folder: str, page: str) -> str:
@@ -41,4 +43,24 @@ def downloads_table(app: Sphinx) -> str:
     return render_downloads(folder, app.env.docname)
 
 
-GENERATORS = {"downloads-table": downloads_table}
+def jira_mapping(app: Sphinx) -> str:
+    """How the spec's fields land in Jira's fields, from the exporter's own tables."""
+    rows = [(f"priority *{moscow}*", f"Priority **{jira}**") for moscow, jira in PRIORITY_MAP.items()]
+    rows += [
+        (f"release *{release}*", f"Fix Version **{version}**")
+        for release, version in RELEASE_VERSIONS.items()
+    ]
+    rows += [
+        ("epic", "Issue Type **Epic**, Epic Name = its title; first in the file"),
+        ("story", "Issue Type **Story**; Parent = its epic's Issue ID, Epic Link = its epic's name"),
+        (
+            "scoped_by (each scope decision)",
+            "one **Component** (the decision's heading) and one label (its id)",
+        ),
+        ("the item's id", "the first **Labels** value, and *Spec item* in the description"),
+        ("Gherkin scenarios, or a later story's written criteria", "**Acceptance Criteria**"),
+    ]
+    return md_table(["In the spec", "In Jira"], rows)
+
+
+GENERATORS = {"downloads-table": downloads_table, "jira-mapping": jira_mapping}

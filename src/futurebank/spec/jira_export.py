@@ -39,7 +39,13 @@ from openpyxl.styles import Alignment, Font
 
 from futurebank.spec.csv_guard import csv_safe
 from futurebank.spec.needs_json import load_needs
-from futurebank.spec.stories import Feature, Scenario, load_features, scenarios_by_story
+from futurebank.spec.stories import (
+    Feature,
+    Scenario,
+    load_features,
+    scenarios_by_story,
+    split_written_criteria,
+)
 
 PRIORITY_MAP = {"must": "Highest", "should": "High", "could": "Medium", "wont": "Lowest"}
 # Jira's default priorities, highest first (SRC-0636)
@@ -47,7 +53,6 @@ JIRA_PRIORITIES = ["Highest", "High", "Medium", "Low", "Lowest"]
 RELEASE_VERSIONS = {"mvp": "MVP", "later": "Later"}
 # Columns of a field with several values repeat, one column per value.
 MULTI_VALUE = ("Fix Version", "Component", "Labels")
-CRITERIA_HEADING = "**Acceptance criteria.**"
 _PRIORITY_RANK = ["must", "should", "could", "wont"]
 _ROLE = re.compile(r"\{[a-z:-]+\}`([^`<]*?)\s*(?:<[^>]*>)?`")
 _ACCEPTANCE_LINE = re.compile(r"^Acceptance criteria: .*$", re.MULTILINE)
@@ -63,19 +68,6 @@ def jira_text(markdown: str) -> str:
     text = re.sub(r"`([^`]+)`", r"{{\1}}", text)
     text = re.sub(r"^- ", "* ", text, flags=re.MULTILINE)
     return _unwrap(text).strip()
-
-
-def split_written_criteria(markdown: str) -> tuple[str, str]:
-    """(body, criteria): a story body without its ``**Acceptance criteria.**`` paragraph and list, and
-    that list as MyST text ("" when the body has none)."""
-    start = markdown.find(CRITERIA_HEADING)
-    if start < 0:
-        return markdown, ""
-    rest = markdown[start + len(CRITERIA_HEADING) :]
-    block = re.split(r"\n\s*\n", rest.lstrip("\n"), maxsplit=1)
-    criteria = block[0].strip()
-    after = block[1] if len(block) > 1 else ""
-    return (markdown[:start].rstrip() + ("\n\n" + after if after else "")).strip(), criteria
 
 
 def _links(need: Mapping[str, Any], field: str) -> list[str]:

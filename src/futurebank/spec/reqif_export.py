@@ -8,9 +8,9 @@ Built and read back with the ``reqif`` library of the StrictDoc project, from th
 * every object carries ``ReqIF.ForeignID`` (the id), ``ReqIF.Name`` (the title) and, when the need has a
   body, ``ReqIF.Text`` (XHTML): the attribute names the ReqIF Implementation Guide recommends, which
   importers map to their own id, title and text fields without configuration (SRC-0631, SRC-0632);
-* ``status`` and each field of ``futurebank.spec.needs_model.NEEDS_FIELDS`` that a need of the type
-  uses become attributes of that type: fields with a fixed list of values as ENUMERATION attributes (a
-  pick list in the target tool), the others as STRING attributes;
+* ``status`` (on every type) and each field of ``futurebank.spec.needs_model.NEEDS_FIELDS`` that a need
+  of the type uses become attributes of that type: fields with a fixed list of values as ENUMERATION
+  attributes (a pick list in the target tool), the others as STRING attributes;
 * every link of ``NEEDS_LINKS`` between two exported needs is a SPEC-RELATION of the relation type named
   after the link (``traces``, ``refines``, ``serves`` ...), from the need that holds the link to its target.
 
@@ -125,8 +125,9 @@ def _value(need: Mapping[str, Any], name: str) -> str:
 
 
 def _fields_of(needs: list[Mapping[str, Any]]) -> list[str]:
-    """``status`` and the model's fields that at least one need of this type fills in, in model order."""
-    return [name for name in [STATUS, *NEEDS_FIELDS] if any(_value(n, name) for n in needs)]
+    """``status`` (on every type, so a tool maps it even before any item has one), then the model's fields
+    that at least one need of this type fills in, in model order."""
+    return [STATUS, *(name for name in NEEDS_FIELDS if any(_value(n, name) for n in needs))]
 
 
 def export_time() -> str:

@@ -134,6 +134,7 @@ def test_awkward_titles_survive_and_dangling_links_are_left_out(tmp_path: Path) 
             "title": 'Vendor "A&B" <exit> — риск',
             "content": "",
             "likelihood": "high",
+            "status": "open",
             "traces": ["MSG-0001", "MSG-9999"],
         },
         "MSG-0001": {"id": "MSG-0001", "type": "msg", "title": "msg", "content": "Привет", "author": "@ceo"},
@@ -142,9 +143,12 @@ def test_awkward_titles_survive_and_dangling_links_are_left_out(tmp_path: Path) 
     back = load_reqif(path)
     assert back["RISK-0001"].title == 'Vendor "A&B" <exit> — риск'
     assert back["RISK-0001"].links == {"traces": ["MSG-0001"]}  # MSG-9999 is not in the export
-    assert back["RISK-0001"].fields == {"likelihood": "high"}
+    assert back["RISK-0001"].fields == {"status": "open", "likelihood": "high"}
     assert back["MSG-0001"].fields == {"author": "@ceo"} and plain(back["MSG-0001"].text) == "Привет"
-    assert 'LAST-CHANGE="2026-01-02T03:04:05+00:00"' in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert 'LAST-CHANGE="2026-01-02T03:04:05+00:00"' in text
+    # every object type defines status, so a tool maps it before any item of the type has one
+    assert text.count('LONG-NAME="status"') == 2
 
 
 def test_a_value_outside_its_enumeration_is_refused(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ lint: setup ## ruff, mypy and the import rules (lint-imports)
 	.venv/bin/mypy
 	.venv/bin/lint-imports --no-cache
 
-export: site ## write needs.json, traceability.csv/.xlsx and story exports into build/export
+export: site ## write needs.json, traceability.csv/.xlsx, story exports and spec.reqif into build/export (the site publishes them too)
 	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export
 
 clients: setup ## generate a typed Python client and TypeScript types from docs/api/openapi.yaml into build/clients

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
@@ -72,3 +73,13 @@ def test_publishing_refuses_a_file_set_the_page_does_not_list(
     monkeypatch.setattr(exports, "DOWNLOADS", [d for d in DOWNLOADS if d[0] != "spec.reqif"])
     with pytest.raises(ExportError, match=r"spec\.reqif"):
         publish_downloads(site_dir / "needs.json", tmp_path, REPO / "docs")
+
+
+def test_make_run_serves_every_download(site_dir: Path, served: int) -> None:
+    """What a reader clicking the links under ``make run`` gets: each file, byte for byte."""
+    links = linked_files(site_dir)
+    for name, path in links.items():
+        url = f"http://127.0.0.1:{served}/downloads/{name}"
+        response = httpx.get(url, timeout=10)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        assert response.content == path.read_bytes(), name

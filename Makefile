@@ -10,7 +10,7 @@ PROMETHEUS ?= 0
 PROMETHEUS_PORT ?= 9090
 SEED ?= ../shared/seeds/000_cf57a7d67fd07831.txt
 
-.PHONY: help setup run site check lint lint-api test test-fast acceptance export chat ops bench eval-assistant reset lock clean
+.PHONY: help setup run site check lint lint-api test test-fast acceptance export clients chat ops bench eval-assistant reset lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,19 +41,23 @@ lint: setup ## ruff, mypy and the import rules (lint-imports)
 	.venv/bin/mypy
 	.venv/bin/lint-imports --no-cache
 
-export: site ## write needs.json, traceability.csv/.xlsx and story exports into build/export
+export: site ## write needs.json, traceability.csv/.xlsx, story exports and spec.reqif into build/export (the site publishes them too)
 	.venv/bin/futurebank export --needs $(SITE)/needs.json --out build/export
+
+clients: setup ## generate a typed Python client and TypeScript types from docs/api/openapi.yaml into build/clients
+	scripts/clients.sh build/clients
 
 STAGE := scripts/stage.sh
 
 test: ## set up everything and run every check (each stage says what it runs and how long it took)
 	@rm -f build/stages.log
-	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium spectral postgres prometheus
+	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium node postgres prometheus
 	@$(STAGE) "chat drift check" $(MAKE) --no-print-directory check
 	@$(STAGE) "ruff and mypy" $(MAKE) --no-print-directory lint
 	@$(STAGE) "acceptance scenarios" $(MAKE) --no-print-directory acceptance
 	@$(STAGE) "strict site build" $(MAKE) --no-print-directory site
 	@$(STAGE) "exports" $(MAKE) --no-print-directory export
+	@$(STAGE) "generated clients" $(MAKE) --no-print-directory clients
 	@$(STAGE) "pytest (all tiers)" env FUTUREBANK_SITE_DIR=$(SITE) .venv/bin/pytest --ignore=tests/acceptance
 	@$(STAGE) --summary
 

@@ -31,4 +31,5 @@ html_search_language = "en-ru"  # futurebank.spec.pages.search_en_ru: "бюдж�
 graphviz_output_format = "svg"
 
 globals().update(sphinx_config())
+futurebank_downloads = "downloads"  # every export and the contracts, next to the page docs/downloads/index.md
 needs_role_need_max_title_length = -1  # never cut a linked title mid-word

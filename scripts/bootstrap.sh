@@ -4,7 +4,8 @@
 #   scripts/bootstrap.sh python            venv + locked Python packages
 #   scripts/bootstrap.sh graphviz          Debian graphviz (dot) for diagrams
 #   scripts/bootstrap.sh chromium          Debian chromium for browser tests
-#   scripts/bootstrap.sh spectral          Spectral CLI (npm, pinned in tools/package-lock.json)
+#   scripts/bootstrap.sh node              the pinned npm tools of tools/package-lock.json: Spectral,
+#                                          openapi-typescript and tsc (`spectral` is the same component)
 #   scripts/bootstrap.sh postgres          Debian PostgreSQL server binaries
 #   scripts/bootstrap.sh prometheus        Debian Prometheus (promtool) for the SLO rules
 set -euo pipefail
@@ -52,10 +53,14 @@ for what in "$@"; do
     chromium) apt_install /usr/bin/chromium chromium ;;
     postgres) apt_install /usr/lib/postgresql/15/bin/postgres postgresql ;;
     prometheus) apt_install promtool prometheus ;;
-    spectral)
+    spectral|node)
       command -v npm >/dev/null || { echo "bootstrap: npm is missing: apt-get install nodejs npm" >&2; exit 1; }
-      if [ ! -x tools/node_modules/.bin/spectral ]; then
-        echo "bootstrap: installing Spectral from tools/package-lock.json"
+      missing=""
+      for tool in spectral openapi-typescript tsc; do
+        [ -x "tools/node_modules/.bin/$tool" ] || missing="$missing $tool"
+      done
+      if [ -n "$missing" ]; then
+        echo "bootstrap: installing the npm tools (missing:$missing) from tools/package-lock.json"
         (cd tools && npm ci --silent --no-audit --no-fund >/dev/null)
       fi
       ;;

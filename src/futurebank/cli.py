@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seed", default=str(DEFAULT_SEED))
         p.add_argument("--out", default=str(MESSAGES_FILE))
         p.set_defaults(func=func)
-    export = sub.add_parser("export", help="write needs.json, CSV and XLSX exports")
+    export = sub.add_parser("export", help="write needs.json, the CSV and XLSX exports and spec.reqif")
     export.add_argument("--needs", default="build/site/needs.json")
     export.add_argument("--out", default="build/export")
     export.set_defaults(func=cmd_export)

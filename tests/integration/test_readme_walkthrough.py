@@ -1,23 +1,17 @@
 """The README's sandbox walkthrough and its assistant example work exactly as written against
 `python -m futurebank.serve`.
 
-The blocks between the markers are run with bash as written; the test server takes a free port instead of
-8000 and the script is told so through ``BASE``, as the README tells a reader to do.
+The blocks between the markers are run with bash as written; the test server (the ``served``
+fixture of ``tests/integration/conftest.py``) takes a free port instead of 8000 and the script is told so
+through ``BASE``, as the README tells a reader to do.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import httpx
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(
@@ -28,40 +22,6 @@ ASSISTANT_BLOCK = re.compile(
     r"<!-- assistant-example:start -->\n```sh\n(?P<script>.*?)```\n<!-- assistant-example:end -->",
     re.DOTALL,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def served(site_dir: Path, tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    env = {"SANDBOX_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "futurebank.serve", "--site", str(site_dir), "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"futurebank.serve did not become ready on port {port}")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_walkthrough_runs_as_written(served: int) -> None:

@@ -6,7 +6,9 @@
 * ``traceability.csv`` - one row per chat message: its metadata, the spec items that resolve it
   and the Russian original beside our English translation;
 * ``traceability.xlsx`` - the same rows on sheet ``traceability``, and every spec item on sheet ``items``;
-* ``stories.csv`` / ``stories.xlsx`` from ``futurebank.spec.jira_export`` when that module is present.
+* ``stories.csv`` / ``stories.xlsx`` from ``futurebank.spec.jira_export`` when that module is present;
+* ``spec.reqif`` - every item as a ReqIF 1.2 spec object with its links as relations, from
+  ``futurebank.spec.reqif_export`` (for DOORS Next, Polarion, Jama and other requirements tools).
 
 Sources, one per kind of fact: the chat itself (ids, order, time, author, role, disposition, repeated
 message, both texts) comes from ``docs/chat`` through ``load_chat``, because ``needs.json`` only holds
@@ -15,10 +17,11 @@ types, every item's fields) comes from ``needs.json``. If the two disagree on th
 dispositions, the build is stale and the export refuses to write a matrix that mixes them.
 
 CSV: RFC 4180 (comma separated, CRLF line ends, fields quoted when they hold a comma, quote or line
-break), UTF-8 with a byte order mark so that Excel detects the encoding of the Cyrillic text. A field
-that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe, the
-OWASP guard against CSV formula injection: Excel would otherwise evaluate a chat handle such as
-``@bank_ceo`` as a formula. The XLSX stores every text as a string cell, so it needs no guard.
+break), UTF-8 with a byte order mark so that Excel detects the encoding of the Cyrillic text. Only a
+field that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe
+(``futurebank.spec.csv_guard``, the OWASP guard against CSV formula injection): Excel would otherwise
+evaluate a chat handle such as ``@bank_ceo`` as a formula. The XLSX stores every text as a string cell,
+so it needs no guard and shows every handle as written.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from futurebank.spec.chat_data import AnnotatedMessage, load_chat
+from futurebank.spec.csv_guard import csv_safe
 from futurebank.spec.needs_json import ExportError, load_needs
+from futurebank.spec.reqif_export import write_reqif
 
 MATRIX_HEADER = [
     "id",
@@ -68,8 +73,6 @@ ITEMS_HEADER = [
 ]
 LIST_SEPARATOR = ";"
 DOCS_DIR = Path("docs")
-# Leading characters that make Excel (and LibreOffice) read a CSV field as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_CELL_LIMIT = 32_767
 _WIDTHS = {"role": 28, "resolving_items": 36, "text_ru": 70, "text_en": 70, "title": 60, "traces": 36}
 
@@ -138,11 +141,6 @@ def item_rows(needs: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     return rows
 
 
-def csv_safe(value: str) -> str:
-    """Neutralise a field Excel would evaluate as a formula (see the module docstring)."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
-
-
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, dialect="excel", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
@@ -190,6 +188,38 @@ def _story_exports(needs_json: Path, features_dir: Path, out_dir: Path) -> list[
     return list(jira_export.write_story_exports(needs_json, features_dir, out_dir))
 
 
+# The site's download page: every file the build publishes next to it, in page order (file, format, what
+# it is). ``publish_downloads`` writes exactly these and the page lists exactly these (one list).
+DOWNLOADS: list[tuple[str, str, str]] = [
+    ("needs.json", "JSON (sphinx-needs 9)", "every spec item with its fields and links, for scripts"),
+    ("traceability.csv", "CSV (RFC 4180, UTF-8)", "one row per chat message with the items that resolve it"),
+    ("traceability.xlsx", "Excel", "the traceability matrix, and every item on a second sheet"),
+    ("stories.csv", "CSV for Jira's importer", "epics and stories with acceptance criteria, for Jira"),
+    ("stories.xlsx", "Excel", "the same epics and stories as a workbook"),
+    ("spec.reqif", "ReqIF 1.2 (XML)", "every item and link, for DOORS Next, Polarion, Jama and other tools"),
+    ("openapi.yaml", "OpenAPI 3.1", "the retail API contract, input to code generators"),
+    ("asyncapi.yaml", "AsyncAPI 3.0", "the domain events other systems consume"),
+]
+CONTRACT_FILES = ("openapi.yaml", "asyncapi.yaml")
+
+
+def publish_downloads(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
+    """Write every export and a copy of the API contracts into ``out_dir`` (the site's download folder).
+
+    Refuses to publish a set of files that differs from :data:`DOWNLOADS`, so the page never links to a
+    file the build did not write, nor leaves one out.
+    """
+    paths = export_all(needs_json, out_dir, docs_dir)
+    for name in CONTRACT_FILES:
+        target = out_dir / name
+        shutil.copyfile(docs_dir / "api" / name, target)
+        paths.append(target)
+    written, listed = sorted(p.name for p in paths), sorted(name for name, _, _ in DOWNLOADS)
+    if written != listed:
+        raise ExportError(f"the download page lists {listed} but the build wrote {written}")
+    return paths
+
+
 def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> list[Path]:
     """Write every export into ``out_dir`` and return the paths written.
 
@@ -212,4 +242,5 @@ def export_all(needs_json: Path, out_dir: Path, docs_dir: Path = DOCS_DIR) -> li
         csv_path,
         xlsx_path,
         *_story_exports(needs_json, docs_dir / "stories" / "features", out_dir),
+        write_reqif(needs_json, out_dir),
     ]

@@ -207,6 +207,13 @@ ALL_RULES: list[Rule] = [
             "of the items they link to",
         },
     ),
+    *_rules(
+        "stories",
+        {
+            "R-70-story-has-criteria": "a story without scenarios lists its acceptance criteria in words "
+            "(a **Acceptance criteria.** paragraph with at least one list item)",
+        },
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}

@@ -24,6 +24,7 @@ from sphinx.builders import Builder
 
 from futurebank.spec.chat_data import load_chat
 from futurebank.spec.contract import check_contract, stories_from_markdown
+from futurebank.spec.exports import publish_downloads
 from futurebank.spec.pages import (
     Generator,
     acceptance_summary,
@@ -33,6 +34,7 @@ from futurebank.spec.pages import (
     chat,
     contract,
     cost_model,
+    downloads,
     gantt,
     gates,
     load_model,
@@ -56,6 +58,7 @@ PAGE_MODULES: tuple[ModuleType, ...] = (
     chat,
     contract,
     cost_model,
+    downloads,
     gantt,
     gates,
     load_model,
@@ -165,9 +168,25 @@ def report_checks(app: Sphinx, builder: Builder) -> None:
     report(findings, root)
 
 
+def publish_site_downloads(app: Sphinx, exception: BaseException | None) -> None:
+    """Write every export and the contracts into the site's download folder once the HTML is written.
+
+    Runs after sphinx-needs has written ``needs.json`` (its build-finished handler has the default
+    priority). A failure raises, so the build fails rather than publishing a page with missing files.
+    """
+    folder = str(app.config.futurebank_downloads or "")
+    if exception is not None or not folder or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    publish_downloads(outdir / "needs.json", outdir / folder, Path(app.srcdir))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    # the site folder (relative to the output) that receives the exports; empty: no downloads
+    app.add_config_value("futurebank_downloads", "", "html", types=[str])
     app.connect("source-read", expand_generated)
     workshop.setup_events(app)  # the workshop record on the needs, suspects, changes since a baseline
+    app.connect("build-finished", publish_site_downloads, priority=700)
     # after sphinx-needs writes schema_violations.json (its own write-started handler)
     app.connect("write-started", report_checks, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -25,6 +25,7 @@ from futurebank.spec.stories import (
     match_step,
     parse_feature_text,
     scenarios_by_story,
+    written_criteria,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -61,6 +62,10 @@ As a customer, I want to lock my card, so that nobody else can use it.
 :actor: PER-0001
 
 As a customer, I want to see my cards, so that I know which is locked.
+
+**Acceptance criteria.**
+- Given two cards, when I list them,
+  then I see both with their lock state.
 ```
 """
 
@@ -224,6 +229,15 @@ def test_story_records_come_with_their_lines(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------- checks
 
 
+def test_story_records_carry_their_body_and_written_criteria(tmp_path: Path) -> None:
+    records = {r.id: r for r in load_stories(make_project(tmp_path), tmp_path)}
+    assert records["US-0001"].body == "As a customer, I want to lock my card, so that nobody else can use it."
+    assert written_criteria(records["US-0002"].body) == [
+        "Given two cards, when I list them, then I see both with their lock state."
+    ]
+    assert written_criteria(records["US-0001"].body) == []
+
+
 def test_good_fixture_passes_every_check(tmp_path: Path) -> None:
     assert run_checks(make_project(tmp_path)) == []
 
@@ -261,6 +275,7 @@ BREAKAGES: dict[str, tuple[str, str, str, str]] = {
         "ep-0001-cards.feature",
     ),
     "R-19-story-complete": ("page", ":priority: should\n", "", "US-0002"),
+    "R-70-story-has-criteria": ("page", "**Acceptance criteria.**\n", "", "US-0002"),
 }
 
 

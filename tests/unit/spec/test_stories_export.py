@@ -10,9 +10,11 @@ from typing import Any
 from openpyxl import load_workbook
 
 from futurebank.spec.jira_export import (
+    MULTI_VALUE,
     PRIORITY_MAP,
     jira_text,
     load_needs,
+    split_written_criteria,
     story_export_rows,
     write_story_exports,
 )
@@ -80,7 +82,15 @@ NEEDS: dict[str, dict[str, Any]] = {
         scoped_by=["SCOPE-0007", "SCOPE-0006"],
         refines=["EP-0001"],
         actor=["PER-0001"],
+        content="As a customer, I want to see my consents.\n\n**Acceptance criteria.**\n"
+        "- Given two consents, when I list them,\n  then I see both.\n"
+        "- Given none, then the list is empty.\n\n"
+        "**Notes.** Later.",
     ),
+    "SCOPE-0006": need(
+        "SCOPE-0006", "scope", "Integration with CRM, payments", section_name="SCOPE-0006 Integration layer"
+    ),
+    "SCOPE-0007": need("SCOPE-0007", "scope", "Security: consent-bound access", section_name=""),
     "MSG-0018": need("MSG-0018", "msg", "a message"),
 }
 
@@ -89,21 +99,21 @@ def rows_by_summary() -> tuple[list[str], dict[str, dict[str, Any]]]:
     header, rows = story_export_rows(NEEDS, [parse_feature_text(FEATURE, "docs/stories/features/p.feature")])
     table: dict[str, dict[str, Any]] = {}
     for row in rows:
-        record: dict[str, Any] = {"Labels": []}
+        record: dict[str, Any] = {name: [] for name in MULTI_VALUE}
         for name, value in zip(header, row, strict=True):
-            if name == "Labels":
-                record["Labels"].append(value)
+            if name in MULTI_VALUE:
+                record[name].append(value)
             else:
                 record[name] = value
         table[record["Summary"]] = record
     return header, table
 
 
-def test_header_has_the_jira_columns_and_one_labels_column_per_label() -> None:
+def test_header_has_the_jira_columns_and_one_column_per_value() -> None:
     header, _ = rows_by_summary()
     assert header == [
         "Issue ID", "Issue Type", "Summary", "Description", "Priority",
-        "Labels", "Labels", "Labels", "Labels",
+        "Fix Version", "Component", "Component", "Labels", "Labels", "Labels",
         "Epic Name", "Parent", "Epic Link", "Acceptance Criteria",
     ]  # fmt: skip
 
@@ -118,17 +128,20 @@ def test_epics_come_first_sorted_and_messages_are_left_out() -> None:
     ]
 
 
-def test_story_row_links_its_epic_maps_priority_and_labels() -> None:
+def test_story_row_links_its_epic_maps_priority_release_components_and_labels() -> None:
     _, table = rows_by_summary()
     story = table["Pay another customer"]
     assert story["Issue Type"] == "Story"
     assert story["Priority"] == "Highest"
     assert story["Parent"] == table["Payments"]["Issue ID"] == "2"
     assert story["Epic Link"] == "Payments" and story["Epic Name"] == ""
-    assert story["Labels"] == ["mvp", "US-0010", "SCOPE-0006", ""]
+    assert story["Fix Version"] == ["MVP"]
+    assert story["Component"] == ["Integration layer", ""]  # the scope decision's section heading
+    assert story["Labels"] == ["US-0010", "SCOPE-0006", ""]
     later = table["List my consents"]
-    assert later["Priority"] == "High"
-    assert later["Labels"] == ["later", "US-0003", "SCOPE-0007", "SCOPE-0006"]
+    assert later["Priority"] == "High" and later["Fix Version"] == ["Later"]
+    assert later["Component"] == ["Security", "Integration layer"]  # no heading: the title's head
+    assert later["Labels"] == ["US-0003", "SCOPE-0007", "SCOPE-0006"]
 
 
 def test_epic_row_names_itself_and_takes_its_highest_story_priority() -> None:
@@ -137,7 +150,7 @@ def test_epic_row_names_itself_and_takes_its_highest_story_priority() -> None:
     assert epic["Issue Type"] == "Epic" and epic["Epic Name"] == "Payments" and epic["Parent"] == ""
     assert epic["Priority"] == "Highest"
     assert table["Consents"]["Priority"] == "High"
-    assert epic["Labels"][:3] == ["mvp", "EP-0002", "SCOPE-0006"]
+    assert epic["Labels"][:2] == ["EP-0002", "SCOPE-0006"] and epic["Fix Version"] == ["MVP"]
     assert "Money moves (MSG-0018)." in epic["Description"]
 
 
@@ -147,23 +160,42 @@ def test_description_is_jira_text_with_the_trace_footer() -> None:
     assert description.startswith("As a young customer, I want to pay a friend, so that we settle up.")
     assert "*Rules.*\n* Uses {{Idempotency-Key}}." in description
     assert "Acceptance criteria" not in description and "{ref}" not in description
-    assert description.endswith("Traces to chat messages: MSG-0018\nIn scope by: SCOPE-0006\nActor: PER-0001")
+    assert description.endswith(
+        "Spec item: US-0010\nTraces to chat messages: MSG-0018\nIn scope by: SCOPE-0006\nActor: PER-0001"
+    )
 
 
 def test_acceptance_criteria_are_the_scenarios_gherkin_after_the_background() -> None:
     _, table = rows_by_summary()
     criteria = table["Pay another customer"]["Acceptance Criteria"]
     assert criteria.startswith(
+        "Scenarios from docs/stories/features/p.feature:\n\n"
         "Background:\n  Given the demo data is seeded\n\n@US-0010\nScenario: Anna pays Boris"
     )
     assert criteria.count("Background:") == 1
     assert "@US-0010 @failure\nScenario: Anna pays too much" in criteria
     assert '    """json\n    {"amount": {"amount": "1.00", "currency": "RUB"}}\n    """' in criteria
-    assert table["List my consents"]["Acceptance Criteria"] == ""
+
+
+def test_a_story_without_scenarios_carries_its_written_criteria() -> None:
+    _, table = rows_by_summary()
+    later = table["List my consents"]
+    assert later["Acceptance Criteria"] == (
+        "Acceptance criteria (in words; no scenario yet):\n"
+        "* Given two consents, when I list them, then I see both.\n* Given none, then the list is empty."
+    )
+    assert "Acceptance criteria" not in later["Description"] and "Given two" not in later["Description"]
+    assert later["Description"].startswith("As a customer, I want to see my consents.\n\n*Notes.* Later.")
+
+
+def test_split_written_criteria() -> None:
+    assert split_written_criteria("Body.") == ("Body.", "")
+    body, criteria = split_written_criteria("Body.\n\n**Acceptance criteria.**\n- a\n- b")
+    assert (body, criteria) == ("Body.", "- a\n- b")
 
 
 def test_moscow_maps_onto_jiras_default_priorities() -> None:
-    assert PRIORITY_MAP == {"must": "Highest", "should": "High", "could": "Medium", "wont": "Low"}
+    assert PRIORITY_MAP == {"must": "Highest", "should": "High", "could": "Medium", "wont": "Lowest"}
 
 
 def test_jira_text_resolves_roles_with_explicit_titles() -> None:
@@ -189,5 +221,5 @@ def test_files_hold_the_same_table(tmp_path: Path) -> None:
     assert sheet is not None and sheet.title == "Stories"
     from_xlsx = [["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
     assert from_csv == from_xlsx
-    assert len(from_csv) == 1 + 4
+    assert len(from_csv) == 1 + 4  # header, two epics, two stories (scopes and messages are no issues)
     assert "Scenario: Anna pays Boris" in from_csv[4][-1]

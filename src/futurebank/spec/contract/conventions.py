@@ -29,6 +29,18 @@ def _parameters(contract: Contract, operation: Operation) -> list[dict[str, Any]
     return [p for p in params if isinstance(p, dict)]
 
 
+def _closed(document: Any, schema: dict[str, Any]) -> bool:
+    """A request body schema refuses unknown fields: ``additionalProperties: false``, or a ``oneOf`` /
+    ``anyOf`` of named branches that each do (C-24: one schema per kind of payment, so generators type it)."""
+    if schema.get("additionalProperties") is False:
+        return True
+    branches = schema.get("oneOf") or schema.get("anyOf")
+    if not branches or "properties" in schema:
+        return False
+    resolved = [deref(document, branch) for branch in branches]
+    return all(isinstance(b, dict) and b.get("additionalProperties") is False for b in resolved)
+
+
 def _example_codes(contract: Contract, response: Any) -> set[str]:
     codes: set[str] = set()
     resolved = deref(contract.openapi.data, response)
@@ -163,7 +175,7 @@ def check_conventions(contract: Contract) -> list[Finding]:
             body = deref(oas.data, spec["requestBody"])
             for media_type, media in (body.get("content") or {}).items():
                 schema = deref(oas.data, media.get("schema"))
-                if isinstance(schema, dict) and schema.get("additionalProperties") is not False:
+                if isinstance(schema, dict) and not _closed(oas.data, schema):
                     add(
                         pointer_join(operation.pointer, "requestBody"),
                         f"request body {media_type} must set additionalProperties: false",

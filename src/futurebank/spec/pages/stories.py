@@ -64,7 +64,10 @@ def _story_section(
     ]
     if not scenarios:
         if story.release == "later":
-            parts.append("No scenario yet: the story is in a later release (see its *Why later*).\n")
+            parts.append(
+                "No scenario yet: the story is in a later release (see its *Why later*"
+                " and its written acceptance criteria).\n"
+            )
         else:
             parts.append("No scenario specifies this story.\n")
     for scenario in scenarios:

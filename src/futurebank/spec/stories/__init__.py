@@ -30,6 +30,7 @@ from futurebank.spec.stories.loading import (
     scenarios_by_story,
 )
 from futurebank.spec.stories.model import (
+    CRITERIA_HEADING,
     EPIC_ID,
     FAILURE_TAG,
     NOT_IN_SANDBOX_TAG,
@@ -41,11 +42,14 @@ from futurebank.spec.stories.model import (
     Seed,
     Step,
     StoryRecord,
+    split_written_criteria,
+    written_criteria,
 )
 from futurebank.spec.stories.seed_checks import check_seed
 from futurebank.spec.stories.vocabulary import VOCABULARY, VOCABULARY_GROUPS, StepPattern, match_step
 
 __all__ = [
+    "CRITERIA_HEADING",
     "EPIC_ID",
     "FAILURE_TAG",
     "NOT_IN_SANDBOX_TAG",
@@ -70,4 +74,6 @@ __all__ = [
     "match_step",
     "parse_feature_text",
     "scenarios_by_story",
+    "split_written_criteria",
+    "written_criteria",
 ]

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from futurebank.spec.rules import Finding
 from futurebank.spec.stories.loading import scenarios_by_story
 from futurebank.spec.stories.model import (
+    CRITERIA_HEADING,
     EPIC_ID,
     ID_LIKE_TAG,
     KNOWN_PLAIN_TAGS,
@@ -19,6 +20,7 @@ from futurebank.spec.stories.model import (
     Scenario,
     Seed,
     StoryRecord,
+    written_criteria,
 )
 from futurebank.spec.stories.seed_checks import check_seed
 from futurebank.spec.stories.vocabulary import FIXED_SAVES, SAVING_STEPS, match_step
@@ -36,6 +38,7 @@ def check(
     epics = {r.id: r for r in records if r.kind == "epic"}
     violations += _check_tags(features, stories, epics)
     violations += _check_coverage(stories, features)
+    violations += _check_written_criteria(stories, features)
     violations += _check_names(features)
     aliases = seed.aliases() if seed else {}
     violations += _check_steps(features, aliases)
@@ -136,6 +139,22 @@ def _check_tags(
                     )
                 )
     return out
+
+
+def _check_written_criteria(stories: Mapping[str, StoryRecord], features: Sequence[Feature]) -> list[Finding]:
+    """R-70: a story that no scenario specifies yet carries its acceptance criteria in words."""
+    by_story = scenarios_by_story(features)
+    return [
+        Finding(
+            "R-70-story-has-criteria",
+            story_id,
+            f"no scenario and no {CRITERIA_HEADING} list in the story",
+            story.path,
+            story.line,
+        )
+        for story_id, story in sorted(stories.items())
+        if not by_story.get(story_id) and not written_criteria(story.body)
+    ]
 
 
 def _check_coverage(stories: Mapping[str, StoryRecord], features: Sequence[Feature]) -> list[Finding]:

@@ -153,13 +153,20 @@ def load_stories(stories_dir: Path, root: Path | None = None) -> list[StoryRecor
                 continue
             options: dict[str, str] = {}
             id_line = index + 1
-            for offset, option_line in enumerate(lines[index + 1 :], start=index + 2):
+            body_start = len(lines)
+            for offset, option_line in enumerate(lines[index + 1 :], start=index + 1):
                 option = _OPTION.match(option_line)
                 if not option:
+                    body_start = offset
                     break
                 options[option["key"]] = option["value"]
                 if option["key"] == "id":
-                    id_line = offset
+                    id_line = offset + 1
+            body: list[str] = []
+            for body_line in lines[body_start:]:
+                if body_line.strip() == opened["fence"]:
+                    break
+                body.append(body_line)
             records.append(
                 StoryRecord(
                     kind=opened["kind"],
@@ -168,6 +175,7 @@ def load_stories(stories_dir: Path, root: Path | None = None) -> list[StoryRecor
                     path=relative_path(path, root),
                     line=id_line,
                     options=options,
+                    body="\n".join(body).strip(),
                 )
             )
     return records

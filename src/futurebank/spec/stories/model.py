@@ -111,6 +111,7 @@ class StoryRecord:
     path: str
     line: int
     options: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""  # the directive's text after its options
 
     def links(self, option: str) -> tuple[str, ...]:
         return tuple(v.strip() for v in self.options.get(option, "").split(",") if v.strip())
@@ -163,3 +164,33 @@ SEED_ID_FIELDS: dict[str, str] = {
     "consents": "consent_id",
     "payments": "payment_id",
 }
+
+
+# A story whose scenarios are not written yet (a later story) lists its criteria in words under this
+# paragraph heading; the Jira export carries them as the story's Acceptance Criteria (R-70).
+CRITERIA_HEADING = "**Acceptance criteria.**"
+
+
+def split_written_criteria(markdown: str) -> tuple[str, str]:
+    """(body, criteria): a story body without its ``**Acceptance criteria.**`` paragraph and list, and
+    that list as MyST text ("" when the body has none)."""
+    start = markdown.find(CRITERIA_HEADING)
+    if start < 0:
+        return markdown, ""
+    rest = markdown[start + len(CRITERIA_HEADING) :]
+    block = re.split(r"\n\s*\n", rest.lstrip("\n"), maxsplit=1)
+    criteria = block[0].strip()
+    after = block[1] if len(block) > 1 else ""
+    return (markdown[:start].rstrip() + ("\n\n" + after if after else "")).strip(), criteria
+
+
+def written_criteria(markdown: str) -> list[str]:
+    """The list items of a body's written acceptance criteria (wrapped lines joined)."""
+    items: list[str] = []
+    for line in split_written_criteria(markdown)[1].splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("- ", "* ")):
+            items.append(stripped[2:])
+        elif items and stripped:
+            items[-1] = f"{items[-1]} {stripped}"
+    return items

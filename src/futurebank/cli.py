@@ -1,4 +1,5 @@
-"""Command line: ``futurebank chat parse|check``, ``futurebank export``, ``futurebank ops generate``."""
+"""Command line: ``futurebank chat parse|check``, ``futurebank export``, ``futurebank ops generate``,
+``futurebank flags generate|check``, ``futurebank ab analyse``."""
 
 from __future__ import annotations
 
@@ -88,6 +89,41 @@ def cmd_ops_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flags_generate(args: argparse.Namespace) -> int:
+    """One flagd flag-definition file per rollout stage, from the flags data and the load model."""
+    from futurebank.spec.flags import FlagsDataError, write
+
+    try:
+        paths = write(Path(args.root))
+    except FlagsDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_flags_check(args: argparse.Namespace) -> int:
+    """Fail when the committed flagd files differ from what the data gives, or a flag gates an
+    operation the contract does not define."""
+    from futurebank.spec.contract.model import load_contract
+    from futurebank.spec.flags import OUT_DIR, FlagsDataError, drift
+
+    root = Path(args.root)
+    operations = {op.operation_id for op in load_contract(root / "docs").operations()}
+    try:
+        problems = drift(root, operations)
+    except FlagsDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{OUT_DIR}: matches the flags data and the rollout stages")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +149,16 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--root", default=".", help="the repository (holding docs/)")
     generate.add_argument("--out", default="build/ops")
     generate.set_defaults(func=cmd_ops_generate)
+    flags = sub.add_parser("flags", help="rollout feature flags (flagd files)").add_subparsers(
+        dest="flags_command", required=True
+    )
+    for name, func, text in (
+        ("generate", cmd_flags_generate, "write docs/delivery/flagd/<stage>.flagd.json from the data"),
+        ("check", cmd_flags_check, "fail when the flagd files drift from the data"),
+    ):
+        p = flags.add_parser(name, help=text)
+        p.add_argument("--root", default=".", help="the repository (holding docs/)")
+        p.set_defaults(func=func)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from futurebank.sandbox.adapters.db import Database
+from futurebank.sandbox.adapters.flags import RolloutFlags
 from futurebank.sandbox.adapters.tokens import TokenService
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.commands import CreatePayment, Message
@@ -46,6 +47,8 @@ class Container:
     metrics: Metrics
     contract_path: Path | None = None
     auth_codes: dict[str, AuthCode] = field(default_factory=dict)
+    # The rollout gate (ADR-0019); None: every customer sees every feature.
+    flags: RolloutFlags | None = None
     # SQLite: every database call runs on this one thread. The event loop never waits for a lock
     # (liveness stays responsive while another process holds the file's write lock), and the one
     # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
@@ -81,6 +84,8 @@ class Container:
         return await self.call_sync(run)
 
     def close(self) -> None:
+        if self.flags is not None:
+            self.flags.close()
         if self.writer is not None:
             self.writer.shutdown(wait=True)
 

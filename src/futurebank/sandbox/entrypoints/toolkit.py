@@ -210,6 +210,22 @@ class Call(Generic[Q]):
         return rep.json_response(data, 201, {"Location": API_PREFIX + path, **(headers or {})})
 
 
+def check_rollout(c: Container, operation: str, actor: Actor) -> None:
+    """403 FEATURE_NOT_AVAILABLE when the operation belongs to a feature whose rollout stage does not
+    include the acting customer (the operation -> flag mapping is docs/delivery/feature-flags.yaml)."""
+    flags = c.flags
+    if flags is None:
+        return
+    flag = flags.gate(operation)
+    if flag is None:
+        return
+    if actor.customer_id is None or not flags.enabled(flag, actor.customer_id):
+        raise ProblemError(
+            "FEATURE_NOT_AVAILABLE",
+            "This feature is not available to this customer yet: it is being rolled out in stages.",
+        )
+
+
 def call_with(model: type[Q]) -> Any:
     """The dependency that authenticates the request for its operation and parses its query."""
 
@@ -217,10 +233,12 @@ def call_with(model: type[Q]) -> Any:
         c = container(request)
         operation = request.scope["route"].operation_id
         principal = authenticate(request, c.tokens, SECURITY[operation])
+        actor = principal.actor(correlation_id(request))
+        check_rollout(c, operation, actor)
         return Call(
             request,
             c,
-            principal.actor(correlation_id(request)),
+            actor,
             parse_query(request, model),
             principal.scopes,
         )

@@ -19,7 +19,7 @@
 | ``SANDBOX_AUDIT_KEY_FILE`` | ``<data dir>/audit-mac-key`` | audit log's HMAC key (made on first start) |
 | ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
 | ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
-| ``SANDBOX_ROLLOUT_STAGE`` | (keep the state file; ``RS-0006`` when none) | rollout stage installed on start |
+| ``SANDBOX_ROLLOUT_STAGE`` | (keep the state file; ``RS-0006`` when none) | stage installed on start |
 | ``SANDBOX_FLAGS_FILE`` | ``<data dir>/flags.flagd.json`` | the flagd state file the provider watches |
 | ``SANDBOX_FLAGS_POLL_MS`` | ``500`` | how often the provider checks the state file for a change |
 | ``SANDBOX_FLAGS`` | ``1`` | ``0`` switches the rollout gate off (every customer inside; for the bench) |

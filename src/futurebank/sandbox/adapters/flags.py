@@ -121,6 +121,15 @@ class RolloutFlags:
         file closes the new features rather than opening them to everybody."""
         return self.client.get_boolean_value(flag, False, self.context(customer_id))
 
+    def stage(self) -> str | None:
+        """The stage of the definitions the provider holds now (the flag set's metadata)."""
+        flag = next(iter(self.config.gates.values()), None)
+        if flag is None:
+            return None
+        details = self.client.get_boolean_details(flag, False, EvaluationContext())
+        value = details.flag_metadata.get("stage")
+        return value if isinstance(value, str) else None
+
     def gate(self, operation: str) -> str | None:
         return self.config.gates.get(operation)
 

@@ -4,6 +4,7 @@ by the provider on each stage's generated flagd file."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 import uuid
@@ -69,7 +70,7 @@ def test_the_share_inside_matches_the_stage(
 
 def test_every_stage_contains_the_stage_before(inside: dict[str, dict[str, frozenset[str]]]) -> None:
     names = [s["stage"] for s in STAGES]
-    for before, after in zip(names, names[1:], strict=False):
+    for before, after in itertools.pairwise(names):
         for flag in inside[before]:
             lost = inside[before][flag] - inside[after][flag]
             assert not lost, f"{flag}: {len(lost)} customers inside {before} are outside {after}"

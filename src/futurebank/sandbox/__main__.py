@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"{args.stage} is current: wrote {path} (a running sandbox reloads it within the poll interval)")
+        print(f"{args.stage} is current: wrote {path} (a running sandbox reloads it)")
         return 0
 
     from futurebank.sandbox import bootstrap

@@ -124,6 +124,21 @@ def cmd_flags_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ab_analyse(args: argparse.Namespace) -> int:
+    """The A/B protocol's analysis of exposure and outcome lines (docs/delivery/ab-testing.md)."""
+    import json
+
+    from futurebank.spec.ab import AbInputError, analyse_file, load_plan, report
+
+    try:
+        result = analyse_file(Path(args.file), load_plan(Path(args.root)), args.experiment)
+    except (AbInputError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_json(), indent=2) if args.json else report(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         p = flags.add_parser(name, help=text)
         p.add_argument("--root", default=".", help="the repository (holding docs/)")
         p.set_defaults(func=func)
+    ab = sub.add_parser("ab", help="A/B experiments").add_subparsers(dest="ab_command", required=True)
+    analyse = ab.add_parser("analyse", help="difference, confidence interval, sample-size and ratio checks")
+    analyse.add_argument("file", help="JSON lines: the sandbox's exposure log lines and primary_metric lines")
+    analyse.add_argument("--experiment", help="the experiment key (default: the first in the file)")
+    analyse.add_argument("--root", default=".", help="the repository (holding docs/)")
+    analyse.add_argument("--json", action="store_true", help="print the result as JSON")
+    analyse.set_defaults(func=cmd_ab_analyse)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

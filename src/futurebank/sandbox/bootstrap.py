@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.adapters.audit_seal import AuditSealer
 from futurebank.sandbox.adapters.db import Database, make_database
+from futurebank.sandbox.adapters.experiments import load_experiments
 from futurebank.sandbox.adapters.flags import DEFAULT_STAGE, RolloutFlags, install_stage, load_config
 from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
@@ -150,6 +151,7 @@ def bootstrap(
         metrics=Metrics(),
         contract_path=CONTRACT if CONTRACT.exists() else None,
         flags=rollout_flags(settings),
+        experiments=load_experiments(),
     )
 
 

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from futurebank.sandbox.adapters.experiments import log_exposure
 from futurebank.sandbox.domain.commands import Message
 from futurebank.sandbox.domain.errors import InvalidCursor
 from futurebank.sandbox.entrypoints import representations as rep
@@ -226,6 +227,21 @@ def check_rollout(c: Container, operation: str, actor: Actor) -> None:
         )
 
 
+def record_exposures(c: Container, operation: str, actor: Actor) -> None:
+    """Log an exposure for every running experiment this operation shows, for a customer who takes
+    part (inside the experiment's required flag). Assignment is deterministic: no state is kept."""
+    customer = actor.customer_id
+    if customer is None:
+        return
+    for experiment in c.experiments:
+        if operation not in experiment.exposed_by:
+            continue
+        flag = experiment.requires_flag
+        if flag is not None and c.flags is not None and not c.flags.enabled(flag, customer):
+            continue
+        log_exposure(experiment, experiment.assign(customer), customer, operation)
+
+
 def call_with(model: type[Q]) -> Any:
     """The dependency that authenticates the request for its operation and parses its query."""
 
@@ -235,6 +251,7 @@ def call_with(model: type[Q]) -> Any:
         principal = authenticate(request, c.tokens, SECURITY[operation])
         actor = principal.actor(correlation_id(request))
         check_rollout(c, operation, actor)
+        record_exposures(c, operation, actor)
         return Call(
             request,
             c,

@@ -27,8 +27,9 @@ run: setup ## set up, build the site (with the latest acceptance results) and se
 chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 	.venv/bin/futurebank chat parse --seed $(SEED)
 
-check: setup ## fast data checks: chat drift, ids
+check: setup ## fast data checks: chat drift, ids, rollout flagd files
 	.venv/bin/futurebank chat check --seed $(SEED)
+	.venv/bin/futurebank flags check
 
 lint: setup ## ruff, mypy and the import rules (lint-imports)
 	.venv/bin/ruff check src tests

@@ -97,6 +97,16 @@ def test_inside_and_outside_one_stage(make_container: Callable[..., Container]) 
         assert (r.status_code, r.json()["code"]) == (403, "FEATURE_NOT_AVAILABLE")
 
 
+def test_a_client_apps_own_token_is_inside_only_at_100_percent(
+    make_container: Callable[..., Container],
+) -> None:
+    for stage, status in (("RS-0005", 403), ("RS-0006", 200)):
+        with app_at(make_container, stage) as client:
+            token = token_for(client, None, scopes="sustainability:read")
+            r = client.get("/api/v1/green-products", headers=bearer(token))
+            assert r.status_code == status, (stage, r.text)
+
+
 def test_the_staff_stage_lets_only_staff_in(make_container: Callable[..., Container]) -> None:
     with app_at(make_container, "RS-0001", staff_customers=frozenset({ANNA})) as client:
         assert start(client, token_for(client, "anna")).status_code == 201

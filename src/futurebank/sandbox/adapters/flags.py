@@ -105,18 +105,20 @@ class RolloutFlags:
         api.set_provider_and_wait(self.provider, self.domain)
         self.client = api.get_client(self.domain)
 
-    def context(self, customer_id: str) -> EvaluationContext:
+    def context(self, customer_id: str | None) -> EvaluationContext:
+        """The evaluation context of one request. A call for no customer (a client app's own token)
+        gets the last bucket: such a call is inside only when the stage includes every customer."""
+        if customer_id is None:
+            bucket, staff, key = self.config.buckets - 1, False, ""
+        else:
+            bucket = salted_bucket(self.config.salt, customer_id, self.config.buckets)
+            staff, key = customer_id in self.staff, customer_id
         return EvaluationContext(
-            targeting_key=customer_id,
-            attributes={
-                self.config.bucket_attribute: salted_bucket(
-                    self.config.salt, customer_id, self.config.buckets
-                ),
-                self.config.staff_attribute: customer_id in self.staff,
-            },
+            targeting_key=key,
+            attributes={self.config.bucket_attribute: bucket, self.config.staff_attribute: staff},
         )
 
-    def enabled(self, flag: str, customer_id: str) -> bool:
+    def enabled(self, flag: str, customer_id: str | None) -> bool:
         """Off when the definitions cannot be read (the provider answers the default): a broken state
         file closes the new features rather than opening them to everybody."""
         return self.client.get_boolean_value(flag, False, self.context(customer_id))

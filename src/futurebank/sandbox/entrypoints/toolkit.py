@@ -213,14 +213,15 @@ class Call(Generic[Q]):
 
 def check_rollout(c: Container, operation: str, actor: Actor) -> None:
     """403 FEATURE_NOT_AVAILABLE when the operation belongs to a feature whose rollout stage does not
-    include the acting customer (the operation -> flag mapping is docs/delivery/feature-flags.yaml)."""
+    include the acting customer (the operation -> flag mapping is docs/delivery/feature-flags.yaml);
+    a client app's own token (no customer) is inside only at 100 %."""
     flags = c.flags
     if flags is None:
         return
     flag = flags.gate(operation)
     if flag is None:
         return
-    if actor.customer_id is None or not flags.enabled(flag, actor.customer_id):
+    if not flags.enabled(flag, actor.customer_id):
         raise ProblemError(
             "FEATURE_NOT_AVAILABLE",
             "This feature is not available to this customer yet: it is being rolled out in stages.",

@@ -170,6 +170,14 @@ ALL_RULES: list[Rule] = [
             "alert's factor and windows as docs/nfr/slos.yaml does",
         },
     ),
+    *_rules(
+        "delivery",
+        {
+            "R-78-flags-generated": "the flagd files in docs/delivery/flagd/ are what `futurebank flags "
+            "generate` writes from docs/delivery/feature-flags.yaml and the load model's rollout_stages, "
+            "and every operation a flag gates is in the contract",
+        },
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}

@@ -13,6 +13,7 @@ import yaml
 from futurebank.cli import main
 from futurebank.spec.contract.model import load_contract
 from futurebank.spec.flags import FLAGS_DATA, LOAD_MODEL, OUT_DIR, FlagsDataError, drift, load_flag_set, write
+from futurebank.spec.pages.rollout_flags import findings
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -95,3 +96,21 @@ def test_the_cli_check_fails_on_drift(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "RS-0002.flagd.json: drifted" in capsys.readouterr().err
     assert main(["flags", "generate", "--root", str(root)]) == 0
     assert main(["flags", "check", "--root", str(root)]) == 0
+
+
+def test_the_build_reports_drift_as_r78(tmp_path: Path) -> None:
+    """The rollout page's generator breaks R-78-flags-generated on drift and on unusable data."""
+    root = copy_root(tmp_path)
+    flag_set, found = findings(root, {"startConversation"})
+    assert flag_set is not None
+    assert {f.rule for f in found} == {"R-78-flags-generated"}  # four gated operations unknown here
+    assert len(found) == 4
+    (root / OUT_DIR / "RS-0005.flagd.json").unlink()
+    operations = {op for f in flag_set.flags for op in f.operations}
+    _, found = findings(root, operations)
+    assert [f.detail for f in found] == [
+        f"{OUT_DIR / 'RS-0005.flagd.json'}: missing; run `futurebank flags generate`"
+    ]
+    (root / FLAGS_DATA).write_text("flags: []\n", encoding="utf-8")
+    flag_set, found = findings(root, operations)
+    assert flag_set is None and found[0].rule == "R-78-flags-generated"

@@ -146,3 +146,33 @@ def test_an_unknown_stage_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown rollout stage 'RS-0042'"):
         stage_file("RS-0042")
     assert {p.name for p in STAGES_DIR.glob("*.flagd.json")} == {f"{s['stage']}.flagd.json" for s in STAGES}
+
+
+def test_flagd_fractional_compared(tmp_path: Path) -> None:
+    """Why ADR-0019 does not use flagd's ``fractional``: with the pinned provider it is monotone as the
+    "on" weight grows (same total weight), but its shorthand hashes the flag key with the customer, so
+    two flags at the same share get different cohorts. (Its hash also changed between flagd releases,
+    which no local test can show.)"""
+
+    def document(weight: int) -> dict[str, object]:
+        rule = {"fractional": [["on", weight], ["off", 10_000 - weight]]}
+        flag = {"state": "ENABLED", "variants": {"on": True, "off": False}, "defaultVariant": "off"}
+        return {"flags": {key: {**flag, "targeting": rule} for key in ("assistant", "sustainability")}}
+
+    config = load_config()
+    inside: dict[int, dict[str, set[str]]] = {}
+    sample = CUSTOMERS[:3000]
+    for weight in (1000, 2500):
+        state = tmp_path / f"fractional-{weight}.flagd.json"
+        state.write_text(json.dumps(document(weight)), encoding="utf-8")
+        flags = RolloutFlags(config, state)
+        try:
+            inside[weight] = {
+                f: {c for c in sample if flags.enabled(f, c)} for f in ("assistant", "sustainability")
+            }
+        finally:
+            flags.close()
+    for flag in ("assistant", "sustainability"):
+        assert inside[1000][flag] <= inside[2500][flag]  # monotone within this implementation
+    shared = inside[1000]["assistant"] & inside[1000]["sustainability"]
+    assert len(shared) < 0.5 * len(inside[1000]["assistant"])  # about 10 % overlap: independent cohorts

@@ -59,7 +59,7 @@ def rollout_flags(app: Sphinx) -> str:
         who = " and ".join(part for part in ("staff" if stage.staff else "", buckets) if part)
         path = (OUT_DIR / f"{stage.stage}.flagd.json").as_posix()
         stages.append(
-            (f"{{need}}`{stage.stage}`", f"{stage.threshold / flag_set.buckets:.0%}", who, f"`{path}`")
+            (f"{{need}}`{stage.stage}`", f"{stage.threshold * 100 / flag_set.buckets:g} %", who, f"`{path}`")
         )
     return (
         f"The flags as data (`{FLAGS_DATA.as_posix()}`); a customer outside a flag's current stage gets "
@@ -67,7 +67,7 @@ def rollout_flags(app: Sphinx) -> str:
         + md_table(["Flag", "Feature", "What", "Operations"], flags)
         + f"\nEach stage's rule, generated from `rollout_stages` of `{LOAD_MODEL.as_posix()}` by "
         f"`futurebank flags generate`. A customer's bucket is SHA-256 of "
-        f"`{md_escape(flag_set.salt)}:<customer id>` modulo {flag_set.buckets:,}, passed as "
+        f"`{flag_set.salt}:<customer id>` modulo {flag_set.buckets:,}, passed as "
         f"`{flag_set.bucket_attribute}` in the evaluation context, so every stage contains the one "
         "before:\n\n" + md_table(["Stage", "Share of buckets", "Inside", "flagd file"], stages)
     )

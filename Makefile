@@ -30,8 +30,9 @@ run: setup ## set up, build the site (with the latest acceptance results) and se
 chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 	.venv/bin/futurebank chat parse --seed $(SEED)
 
-check: setup ## fast data checks: chat drift, ids; the suspect items of the last site build
+check: setup ## fast data checks: chat drift, ids, rollout flagd files; the suspect items of the last site build
 	.venv/bin/futurebank chat check --seed $(SEED)
+	.venv/bin/futurebank flags check
 	@if [ -f $(SITE)/_workshop/state.json ]; then .venv/bin/futurebank suspects --site $(SITE); \
 	else echo "check: no site build yet, so no suspect list (make site writes it)"; fi
 

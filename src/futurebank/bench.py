@@ -420,6 +420,32 @@ def footprint_run(url: str | None, data_dir: Path, count: int) -> dict[str, Any]
     }
 
 
+def flag_overhead(transfers_per_s: float, work: Path, count: int = 5000) -> dict[str, Any]:
+    """The rollout gate's cost per request (ADR-0019): the OpenFeature + flagd evaluation the request
+    toolkit makes for a gated operation, timed in-process over ``count`` distinct customers, as a share
+    of one transfer's time at the HTTP run's rate (one evaluation per request; target under 10 %)."""
+    from futurebank.sandbox.adapters.flags import RolloutFlags, install_stage, load_config
+
+    flags = RolloutFlags(load_config(), install_stage("RS-0003", work / "flags.flagd.json"))
+    try:
+        customers = [str(uuid.UUID(int=i, version=4)) for i in range(1, count + 1)]
+        flag = flags.gate("startConversation") or ""
+        started = time.perf_counter()
+        inside = sum(flags.enabled(flag, c) for c in customers)
+        per_eval = (time.perf_counter() - started) / count
+    finally:
+        flags.close()
+    share = per_eval * transfers_per_s * 100
+    return {
+        "evaluations": count,
+        "inside_share": round(inside / count, 4),
+        "us_per_evaluation": round(per_eval * 1e6, 1),
+        "percent_of_transfer_time": round(share, 2),
+        "target_percent": 10,
+        "meets_target": share < 10,
+    }
+
+
 def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """One engine's run of the three measurements and the footprint read; prints and returns it."""
     shutil.rmtree(work, ignore_errors=True)
@@ -476,6 +502,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     }
     # 4. the six-month carbon-footprint read (getCarbonFootprint's service layer)
     footprint = footprint_run(url, work / "footprint", 200)
+    flags = flag_overhead(rate, work)
     load_after = os.getloadavg()
 
     result = {
@@ -517,6 +544,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         },
         "ledger_check": check,
         "footprint_6_months": footprint,
+        "flag_evaluation": flags,
         # Issue 7, item 7: ratios to the bare database of the same run (load-independent) and p99.
         "targets": {"http_over_database": 0.4, "service_layer_over_database": 0.7, "p99_ms": 50},
         "meets_targets": rate / raw_rate >= 0.4
@@ -542,6 +570,9 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         f"ledger check:  {check}",
         f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)",
         _footprint_line(footprint),
+        f"rollout flag:  {flags['us_per_evaluation']} us per gated request ="
+        f" {flags['percent_of_transfer_time']} % of a transfer's time at {h['transfers_per_s']} transfers/s"
+        " (target < 10 %)",
         f"targets (HTTP/database >= 0.4, service layer/database >= 0.7, p99 <= 50 ms): {verdict}",
     ]
     print("\n".join(lines), flush=True)

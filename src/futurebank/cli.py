@@ -1,6 +1,6 @@
-"""Command line: ``futurebank chat parse|check``, ``futurebank export``, ``futurebank ops generate``,
-``futurebank rollout evaluate``, and the workshop record: ``answer``, ``fingerprint``, ``review``,
-``suspects``, ``baseline``, ``diff`` (README, "Workshop record")."""
+"""Command line: ``futurebank chat parse|check``, ``export``, ``ops generate``, ``rollout evaluate``,
+``flags generate|check``, ``ab analyse``, and the workshop record: ``answer``, ``fingerprint``, ``review``,
+``suspects``, ``baseline``, ``diff`` (README)."""
 
 from __future__ import annotations
 
@@ -207,6 +207,56 @@ def cmd_answer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flags_generate(args: argparse.Namespace) -> int:
+    """One flagd flag-definition file per rollout stage, from the flags data and the load model."""
+    from futurebank.spec.flags import FlagsDataError, write
+
+    try:
+        paths = write(Path(args.root))
+    except FlagsDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_flags_check(args: argparse.Namespace) -> int:
+    """Fail when the committed flagd files differ from what the data gives, or a flag gates an
+    operation the contract does not define."""
+    from futurebank.spec.contract.model import load_contract
+    from futurebank.spec.flags import OUT_DIR, FlagsDataError, drift
+
+    root = Path(args.root)
+    operations = {op.operation_id for op in load_contract(root / "docs").operations()}
+    try:
+        problems = drift(root, operations)
+    except FlagsDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{OUT_DIR}: matches the flags data and the rollout stages")
+    return 0
+
+
+def cmd_ab_analyse(args: argparse.Namespace) -> int:
+    """The A/B protocol's analysis of exposure and outcome lines (docs/delivery/ab-testing.md)."""
+    import json
+
+    from futurebank.spec.ab import AbInputError, analyse_file, load_plan, report
+
+    try:
+        result = analyse_file(Path(args.file), load_plan(Path(args.root)), args.experiment)
+    except (AbInputError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_json(), indent=2) if args.json else report(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="futurebank")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -280,6 +330,23 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--site", default="build/site")
         p.add_argument("--docs", default="docs")
         p.set_defaults(func=func)
+    flags = sub.add_parser("flags", help="rollout feature flags (flagd files)").add_subparsers(
+        dest="flags_command", required=True
+    )
+    for name, func, text in (
+        ("generate", cmd_flags_generate, "write docs/delivery/flagd/<stage>.flagd.json from the data"),
+        ("check", cmd_flags_check, "fail when the flagd files drift from the data"),
+    ):
+        p = flags.add_parser(name, help=text)
+        p.add_argument("--root", default=".", help="the repository (holding docs/)")
+        p.set_defaults(func=func)
+    ab = sub.add_parser("ab", help="A/B experiments").add_subparsers(dest="ab_command", required=True)
+    analyse = ab.add_parser("analyse", help="difference, confidence interval, sample-size and ratio checks")
+    analyse.add_argument("file", help="JSON lines: the sandbox's exposure log lines and primary_metric lines")
+    analyse.add_argument("--experiment", help="the experiment key (default: the first in the file)")
+    analyse.add_argument("--root", default=".", help="the repository (holding docs/)")
+    analyse.add_argument("--json", action="store_true", help="print the result as JSON")
+    analyse.set_defaults(func=cmd_ab_analyse)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -1,4 +1,4 @@
-"""``python -m futurebank.sandbox``: serve | reset | migrate | audit verify.
+"""``python -m futurebank.sandbox``: serve | reset | migrate | audit verify | flags promote.
 
 Configuration comes from the environment (see ``futurebank.sandbox.config``).
 """
@@ -31,11 +31,31 @@ def main(argv: list[str] | None = None) -> int:
         "verify",
         help="check the keyed chains and the seals; exit 1 when an entry was changed, deleted or re-chained",
     )
+    flags = sub.add_parser("flags", help="rollout flags (ADR-0019)").add_subparsers(
+        dest="flags_command", required=True
+    )
+    promote = flags.add_parser(
+        "promote",
+        help="make a rollout stage current: rewrite the flagd state file a running sandbox watches",
+    )
+    promote.add_argument("stage", help="a stage id of docs/delivery/rollout.md, e.g. RS-0003")
     args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    if args.command == "flags":
+        from futurebank.sandbox.adapters.flags import install_stage
+
+        assert settings.flags_file is not None
+        try:
+            path = install_stage(args.stage, settings.flags_file)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.stage} is current: wrote {path} (a running sandbox reloads it)")
+        return 0
 
     from futurebank.sandbox import bootstrap
 
-    settings = Settings.from_env()
     if args.command == "serve":
         import uvicorn
 

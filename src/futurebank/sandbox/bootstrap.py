@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 from futurebank.sandbox.adapters import orm
 from futurebank.sandbox.adapters.audit_seal import AuditSealer
 from futurebank.sandbox.adapters.db import Database, make_database
+from futurebank.sandbox.adapters.experiments import load_experiments
+from futurebank.sandbox.adapters.flags import DEFAULT_STAGE, RolloutFlags, install_stage, load_config
 from futurebank.sandbox.adapters.kpi_sink import JsonLinesSink
 from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
@@ -102,6 +104,18 @@ def verify_audit(db: Database) -> tuple[int, list[str]]:
     return len(entries), problems + verify_log(key, entries, heads, seals)
 
 
+def rollout_flags(settings: Settings) -> RolloutFlags | None:
+    """The rollout gate: install the configured stage (or RS-0006 when there is no state file yet)
+    and watch the state file. None when SANDBOX_FLAGS=0."""
+    if not settings.flags_enabled:
+        return None
+    state = settings.flags_file
+    assert state is not None
+    if settings.rollout_stage is not None or not state.exists():
+        install_stage(settings.rollout_stage or DEFAULT_STAGE, state)
+    return RolloutFlags(load_config(), state, settings.staff_customers, settings.flags_poll_ms)
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -142,6 +156,8 @@ def bootstrap(
         metrics=Metrics(),
         contract_path=CONTRACT if CONTRACT.exists() else None,
         kpi_relay=relay,
+        flags=rollout_flags(settings),
+        experiments=load_experiments(),
     )
 
 

@@ -20,6 +20,11 @@
 | ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
 | ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
 | ``SANDBOX_FAULTS`` | (none) | injected faults: ``createPayment:error=0.5,latency_ms=200;*:latency_ms=20`` |
+| ``SANDBOX_ROLLOUT_STAGE`` | (keep the state file; ``RS-0006`` when none) | stage installed on start |
+| ``SANDBOX_FLAGS_FILE`` | ``<data dir>/flags.flagd.json`` | the flagd state file the provider watches |
+| ``SANDBOX_FLAGS_POLL_MS`` | ``500`` | how often the provider checks the state file for a change |
+| ``SANDBOX_FLAGS`` | ``1`` | ``0`` switches the rollout gate off (every customer inside; for the bench) |
+| ``SANDBOX_STAFF_CUSTOMERS`` | (none) | comma-separated customer ids of the staff cohort (RS-0001) |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
@@ -83,6 +88,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
 
+def _id_set(value: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("build/sandbox")
@@ -109,6 +118,12 @@ class Settings:
     audit_seal_interval_s: float = 1.0
     # Injected failures by operation id ("*" for all), for driving the rollout gates into rollback.
     faults: Mapping[str, Fault] = field(default_factory=dict)
+    # Rollout flags (ADR-0019): None keeps the state file's stage (RS-0006 when there is none).
+    rollout_stage: str | None = None
+    flags_file: Path | None = None
+    flags_poll_ms: int = 500
+    flags_enabled: bool = True
+    staff_customers: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -117,6 +132,8 @@ class Settings:
             object.__setattr__(self, "audit_key_file", self.data_dir / "audit-mac-key")
         if self.audit_seal_file is None:
             object.__setattr__(self, "audit_seal_file", self.data_dir / "audit-seals.jsonl")
+        if self.flags_file is None:
+            object.__setattr__(self, "flags_file", self.data_dir / "flags.flagd.json")
         if self.execution not in ("auto", "writer", "threadpool"):
             raise ValueError(f"SANDBOX_EXECUTION must be auto, writer or threadpool, not {self.execution!r}")
 
@@ -153,6 +170,11 @@ class Settings:
             ("audit_seal_file", "SANDBOX_AUDIT_SEAL_FILE", Path),
             ("audit_seal_interval_s", "SANDBOX_AUDIT_SEAL_INTERVAL_S", float),
             ("faults", "SANDBOX_FAULTS", parse_faults),
+            ("rollout_stage", "SANDBOX_ROLLOUT_STAGE", str),
+            ("flags_file", "SANDBOX_FLAGS_FILE", Path),
+            ("flags_poll_ms", "SANDBOX_FLAGS_POLL_MS", int),
+            ("flags_enabled", "SANDBOX_FLAGS", _bool),
+            ("staff_customers", "SANDBOX_STAFF_CUSTOMERS", _id_set),
         ):
             if key in env:
                 values[name] = conv(env[key])

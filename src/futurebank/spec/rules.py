@@ -214,6 +214,14 @@ ALL_RULES: list[Rule] = [
             "(a **Acceptance criteria.** paragraph with at least one list item)",
         },
     ),
+    *_rules(
+        "delivery",
+        {
+            "R-78-flags-generated": "the flagd files in docs/delivery/flagd/ are what `futurebank flags "
+            "generate` writes from docs/delivery/feature-flags.yaml and the load model's rollout_stages, "
+            "and every operation a flag gates is in the contract",
+        },
+    ),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in ALL_RULES}

@@ -14,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from futurebank.sandbox.adapters.db import Database
+from futurebank.sandbox.adapters.experiments import Experiment
+from futurebank.sandbox.adapters.flags import RolloutFlags
 from futurebank.sandbox.adapters.tokens import TokenService
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.commands import CreatePayment, Message
@@ -49,6 +51,9 @@ class Container:
     metrics: Metrics
     contract_path: Path | None = None
     auth_codes: dict[str, AuthCode] = field(default_factory=dict)
+    # The rollout gate (ADR-0019); None: every customer sees every feature.
+    flags: RolloutFlags | None = None
+    experiments: tuple[Experiment, ...] = ()  # registered A/B experiments (docs/delivery/experiments.yaml)
     # SQLite: every database call runs on this one thread. The event loop never waits for a lock
     # (liveness stays responsive while another process holds the file's write lock), and the one
     # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
@@ -87,6 +92,8 @@ class Container:
         return await self.call_sync(run)
 
     def close(self) -> None:
+        if self.flags is not None:
+            self.flags.close()
         if self.kpi_relay is not None:
             self.kpi_relay.stop()
         if self.writer is not None:

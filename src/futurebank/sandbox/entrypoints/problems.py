@@ -25,6 +25,7 @@ CODES: dict[str, tuple[int, str]] = {
     "UNAUTHENTICATED": (401, "Unauthenticated"),
     "INSUFFICIENT_SCOPE": (403, "Insufficient scope"),
     "CONSENT_REQUIRED": (403, "Consent required"),
+    "FEATURE_NOT_AVAILABLE": (403, "Feature not available"),
     "RESOURCE_NOT_FOUND": (404, "Resource not found"),
     "METHOD_NOT_ALLOWED": (405, "Method not allowed"),
     "IDEMPOTENCY_KEY_IN_FLIGHT": (409, "Idempotency-Key in flight"),

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from futurebank.sandbox.adapters.experiments import log_exposure
 from futurebank.sandbox.domain.commands import Message
 from futurebank.sandbox.domain.errors import InvalidCursor
 from futurebank.sandbox.entrypoints import representations as rep
@@ -210,6 +211,38 @@ class Call(Generic[Q]):
         return rep.json_response(data, 201, {"Location": API_PREFIX + path, **(headers or {})})
 
 
+def check_rollout(c: Container, operation: str, actor: Actor) -> None:
+    """403 FEATURE_NOT_AVAILABLE when the operation belongs to a feature whose rollout stage does not
+    include the acting customer (the operation -> flag mapping is docs/delivery/feature-flags.yaml);
+    a client app's own token (no customer) is inside only at 100 %."""
+    flags = c.flags
+    if flags is None:
+        return
+    flag = flags.gate(operation)
+    if flag is None:
+        return
+    if not flags.enabled(flag, actor.customer_id):
+        raise ProblemError(
+            "FEATURE_NOT_AVAILABLE",
+            "This feature is not available to this customer yet: it is being rolled out in stages.",
+        )
+
+
+def record_exposures(c: Container, operation: str, actor: Actor) -> None:
+    """Log an exposure for every running experiment this operation shows, for a customer who takes
+    part (inside the experiment's required flag). Assignment is deterministic: no state is kept."""
+    customer = actor.customer_id
+    if customer is None:
+        return
+    for experiment in c.experiments:
+        if operation not in experiment.exposed_by:
+            continue
+        flag = experiment.requires_flag
+        if flag is not None and c.flags is not None and not c.flags.enabled(flag, customer):
+            continue
+        log_exposure(experiment, experiment.assign(customer), customer, operation)
+
+
 def call_with(model: type[Q]) -> Any:
     """The dependency that authenticates the request for its operation and parses its query."""
 
@@ -217,12 +250,15 @@ def call_with(model: type[Q]) -> Any:
         c = container(request)
         operation = request.scope["route"].operation_id
         principal = authenticate(request, c.tokens, SECURITY[operation])
+        actor = principal.actor(correlation_id(request))
+        check_rollout(c, operation, actor)
+        record_exposures(c, operation, actor)
         if c.faults:
             await c.faults.apply(operation)
         return Call(
             request,
             c,
-            principal.actor(correlation_id(request)),
+            actor,
             parse_query(request, model),
             principal.scopes,
         )

@@ -246,6 +246,33 @@ def test_a_stale_copy_never_undoes_an_agents_step(container: Container) -> None:
     assert after.handoff is not None and after.handoff.status == "closed"
 
 
+def test_a_save_raced_by_another_process_is_refused_and_loses_nothing(container: Container) -> None:
+    """Two processes answer a message of the same conversation at once: the second save finds the
+    first's messages and is refused (409 CONVERSATION_CHANGED, change C-25) instead of dropping its own
+    messages or breaking the message order; a send on a fresh copy then goes through."""
+    from futurebank.sandbox.domain.assistant import Message
+    from futurebank.sandbox.domain.errors import ConversationChanged
+
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    store = DatabaseConversations(container.db)
+    c = Conversations(service(), store).start("10000000-0000-4000-8000-000000000001", "en-US", "web", now)
+    first, second = store.get(c.conversation_id), store.get(c.conversation_id)
+    assert first is not None and second is not None
+    first.messages.append(Message("m-first", "customer", "What is my balance?", now, ai_generated=False))
+    second.messages.append(Message("m-second", "customer", "Lock my card", now, ai_generated=False))
+    store.save(first)
+    with pytest.raises(ConversationChanged):
+        store.save(second)
+    stored = store.get(c.conversation_id)
+    assert stored is not None
+    assert [m.message_id for m in stored.messages][-1] == "m-first"
+    assert "m-second" not in [m.message_id for m in stored.messages]
+    stored.messages.append(Message("m-second", "customer", "Lock my card", now, ai_generated=False))
+    store.save(stored)  # sent again on the conversation as it now stands
+    again = store.get(c.conversation_id)
+    assert again is not None and [m.message_id for m in again.messages][-2:] == ["m-first", "m-second"]
+
+
 def test_reading_and_working_a_transcript_is_audited(
     client: TestClient, container: Container, anna: str
 ) -> None:

@@ -31,7 +31,7 @@ from futurebank.sandbox.domain.audit import AUDIT_CHAINS, GENESIS, AuditRecord, 
 from futurebank.sandbox.domain.cards import Card
 from futurebank.sandbox.domain.consents import Consent, ConsentStatus
 from futurebank.sandbox.domain.customers import Customer
-from futurebank.sandbox.domain.errors import KeyInFlight
+from futurebank.sandbox.domain.errors import ConversationChanged, KeyInFlight
 from futurebank.sandbox.domain.idempotency import StoredResponse
 from futurebank.sandbox.domain.kpi import KpiEvent
 from futurebank.sandbox.domain.ledger import Account, AccountKind, JournalEntry
@@ -758,6 +758,7 @@ class ConversationRepository:
             misunderstood_in_a_row=row.misunderstood_in_a_row,
             awaiting_card_for=Intent(row.awaiting_card_for) if row.awaiting_card_for else None,
             handoff=_handoff(handoff) if handoff is not None else None,
+            stored_messages=len(messages),
             ended_at=row.ended_at,
         )
 
@@ -791,6 +792,10 @@ class ConversationRepository:
         stored = self.session.execute(
             select(func.count()).select_from(_MSG).where(_MSG.c.conversation_id == c.conversation_id)
         ).scalar_one()
+        if stored != c.stored_messages:
+            raise ConversationChanged(
+                "Another message of this conversation was answered at the same time. Send yours again."
+            )
         new = [
             {
                 "id": m.message_id,
@@ -814,6 +819,7 @@ class ConversationRepository:
         ]
         if new:
             self.session.execute(_MSG.insert(), new)
+        c.stored_messages = len(c.messages)
         self.session.execute(_PROP.delete().where(_PROP.c.conversation_id == c.conversation_id))
         if c.pending is not None:
             p = c.pending

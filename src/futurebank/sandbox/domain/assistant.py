@@ -469,6 +469,9 @@ class Conversation:
     awaiting_card_for: Intent | None = None
     handoff: Handoff | None = None
     ended_at: datetime | None = None
+    # How many messages the store held when this copy was loaded: a save that finds more was raced by
+    # another process, and is refused rather than interleaving or dropping messages.
+    stored_messages: int = 0
 
 
 # --- transliteration: merchants are stored in Latin script, customers write them in either -------

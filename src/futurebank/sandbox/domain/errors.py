@@ -50,6 +50,13 @@ class HandoffConflict(DomainError):
     status = 409
 
 
+class ConversationChanged(DomainError):
+    """Another process answered a message of this conversation while this one was being answered."""
+
+    code = "CONVERSATION_CHANGED"
+    status = 409
+
+
 class NotFound(DomainError):
     """Unknown id, or an id that belongs to somebody else: the two are indistinguishable on purpose."""
 

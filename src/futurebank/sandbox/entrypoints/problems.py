@@ -30,6 +30,7 @@ CODES: dict[str, tuple[int, str]] = {
     "METHOD_NOT_ALLOWED": (405, "Method not allowed"),
     "IDEMPOTENCY_KEY_IN_FLIGHT": (409, "Idempotency-Key in flight"),
     "CONSENT_NOT_ACTIVE": (409, "Consent not active"),
+    "CONVERSATION_CHANGED": (409, "Conversation changed"),
     "HANDOFF_CONFLICT": (409, "Handoff conflict"),
     "PAYLOAD_TOO_LARGE": (413, "Payload too large"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported media type"),

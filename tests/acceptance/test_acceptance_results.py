@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from futurebank.spec.acceptance_results import Operation, ScenarioInfo, skip_reason, step_call
 
 MISSING = [
@@ -50,17 +52,31 @@ def test_a_501_operation_is_found_even_without_the_not_in_sandbox_tag() -> None:
     assert reason == "operation answers 501 in the sandbox: getCarbonFootprint"
 
 
-def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_steps() -> None:
+@pytest.fixture
+def tooling_only_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vocabulary entry the sandbox cannot run. The real vocabulary has none left (every operations
+    step runs against the sandbox now), so the mechanism is tested with this stand-in."""
+    from futurebank.spec.stories import vocabulary
+
+    extra = vocabulary._p(
+        "tooling-only", "the operations team runs a tool the sandbox lacks", "A stand-in.", sandbox=False
+    )
+    monkeypatch.setattr(vocabulary, "VOCABULARY", (*vocabulary.VOCABULARY, extra))
+
+
+def test_a_not_in_sandbox_scenario_without_501_operations_names_its_tooling_steps(
+    tooling_only_step: None,
+) -> None:
     reason = skip_reason(
         info(
-            "the compliance officer opens the transcript of the conversation",
+            "the operations team runs a tool the sandbox lacks",
             tags=("US-0019", "not-in-sandbox"),
         ),
         MISSING,
     )
     assert reason is not None
     assert reason.startswith("@not-in-sandbox: needs operations tooling")
-    assert "the compliance officer opens the transcript of the conversation" in reason
+    assert "the operations team runs a tool the sandbox lacks" in reason
 
 
 def test_a_sandbox_scenario_runs() -> None:

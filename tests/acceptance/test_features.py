@@ -685,12 +685,47 @@ def _handoff_transcript(world: World, n: str) -> None:
 
 @vocab("open-transcript")
 def _open_transcript(world: World) -> None:
-    _tooling_missing("a transcript review tool (no contract operation reads a transcript)")
+    """The compliance officer's review tool, run as a staff member would run it, on the sandbox's
+    database (a back-office tool, not a client-app operation)."""
+    import os
+    import subprocess
+    import sys
+
+    if "conversation" not in world.saved:
+        pytest.fail("no conversation was started earlier in the scenario")
+    env = {
+        **os.environ,
+        "DATABASE_URL": world.sandbox.db.engine.url.render_as_string(hide_password=False),
+        "SANDBOX_DATA_DIR": str(world.sandbox.log.parent),
+        "SANDBOX_SEED": "0",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "futurebank.sandbox",
+            "transcript",
+            world.saved["conversation"],
+            "--officer",
+            "CO-0001",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    world.saved["transcript-review"] = done.stdout
 
 
 @vocab("transcript-review")
 def _transcript_review(world: World, n: str) -> None:
-    _tooling_missing("a transcript review tool")
+    review = json.loads(world.saved.get("transcript-review") or "{}")
+    messages = review.get("messages") or []
+    assert len(messages) == int(n), f"{len(messages)} messages: {messages}"
+    first = messages[0]
+    assert first["role"] == "assistant" and first["ai_generated"] is True, first
+    assert first["text"] == world.saved.get("ai-disclosure"), first
 
 
 def _decimal(value: Any) -> float:

@@ -2,9 +2,9 @@
 Feature: AI assistant
   A narrow assistant answers questions from the customer's own data, says that it is an AI,
   hands over to a person on request, and changes nothing without an explicit confirmation.
-  The reference sandbox runs these scenarios against its assistant and the support agents' queue.
-  Reviewing a transcript needs the compliance tooling, which no contract operation offers, so that
-  scenario is tagged.
+  The reference sandbox runs these scenarios against its assistant and the support agents' queue;
+  the compliance officer reviews a transcript with the sandbox's back-office tool, not a client-app
+  operation.
 
   Background:
     Given the demo data is seeded
@@ -192,7 +192,7 @@ Feature: AI assistant
     When she GETs "/cards/{card-anna-debit}"
     Then the response field "controls.locked" is false
 
-  @US-0019 @not-in-sandbox
+  @US-0019
   Scenario: The compliance officer reviews a conversation's transcript
     Given the customer "anna" with a token for scopes "assistant accounts:read"
     When she starts a conversation with the assistant

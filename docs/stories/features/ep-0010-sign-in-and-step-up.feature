@@ -70,7 +70,7 @@ Feature: Sign-in and step-up
     Then the response status is 401
     And the problem code is "UNAUTHENTICATED"
 
-  @US-0028 @not-in-sandbox
+  @US-0028
   Scenario: The assistant works inside the app session and says it is an AI
     Given the customer "anna" with a token for scopes "assistant"
     When she starts a conversation with the assistant

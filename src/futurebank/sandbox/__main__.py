@@ -1,4 +1,4 @@
-"""``python -m futurebank.sandbox``: serve | reset | migrate | audit verify | flags promote.
+"""``python -m futurebank.sandbox``: serve | reset | migrate | audit verify | flags promote | transcript.
 
 Configuration comes from the environment (see ``futurebank.sandbox.config``).
 """
@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         help="make a rollout stage current: rewrite the flagd state file a running sandbox watches",
     )
     promote.add_argument("stage", help="a stage id of docs/delivery/rollout.md, e.g. RS-0003")
+    review = sub.add_parser(
+        "transcript",
+        help="the compliance officer's review: one conversation's masked transcript as JSON (US-0019); "
+        "the read is recorded in the audit log with the officer's staff id",
+    )
+    review.add_argument("conversation_id")
+    review.add_argument("--officer", required=True, help="the reviewing officer's staff id")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -89,8 +96,47 @@ def main(argv: list[str] | None = None) -> int:
                     print("  " + problem)
                 return 1
             print(f"intact: {count} entries")
+        elif args.command == "transcript":
+            return _review_transcript(db, args.conversation_id, args.officer)
     finally:
         db.dispose()
+    return 0
+
+
+def _review_transcript(db: object, conversation_id: str, officer: str) -> int:
+    import uuid
+    from datetime import UTC, datetime
+
+    from futurebank.sandbox.adapters.db import Database
+    from futurebank.sandbox.service_layer.assistant_conversations import Access, DatabaseConversations
+
+    assert isinstance(db, Database)
+    store = DatabaseConversations(db)
+    conversation = store.get(conversation_id)
+    if conversation is None:
+        print(f"error: no conversation {conversation_id}", file=sys.stderr)
+        return 1
+    access = Access("reviewTranscript", "compliance-review", str(uuid.uuid4()), agent_id=officer)
+    store.record(access.record(conversation, "conversation", conversation_id, datetime.now(UTC)))
+    review = {
+        "conversation_id": conversation.conversation_id,
+        "customer_id": conversation.customer_id,
+        "locale": conversation.locale,
+        "status": conversation.status.value,
+        "messages": [
+            {
+                "message_id": m.message_id,
+                "role": m.role,
+                "text": m.text,  # stored masked
+                "created_at": m.created_at.isoformat(),
+                "ai_generated": m.ai_generated,
+                "model_version": m.model_version,
+                "api_calls": list(m.api_calls),
+            }
+            for m in conversation.messages
+        ],
+    }
+    print(json.dumps(review, ensure_ascii=False, indent=2))
     return 0
 
 

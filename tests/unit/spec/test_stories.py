@@ -341,8 +341,20 @@ def test_docstring_must_match_the_step(tmp_path: Path) -> None:
     assert any(v.rule == "R-26-step-in-vocabulary" and "takes no a docstring" in v.detail for v in violations)
 
 
-def test_operations_step_needs_the_not_in_sandbox_tag(tmp_path: Path) -> None:
-    step = "    And the compliance officer opens the transcript of the conversation\n"
+@pytest.fixture
+def tooling_only_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vocabulary entry the sandbox cannot run. The real vocabulary has none left (every operations
+    step runs against the sandbox now), so the mechanism is tested with this stand-in."""
+    from futurebank.spec.stories import vocabulary
+
+    extra = vocabulary._p(
+        "tooling-only", "the operations team runs a tool the sandbox lacks", "A stand-in.", sandbox=False
+    )
+    monkeypatch.setattr(vocabulary, "VOCABULARY", (*vocabulary.VOCABULARY, extra))
+
+
+def test_operations_step_needs_the_not_in_sandbox_tag(tmp_path: Path, tooling_only_step: None) -> None:
+    step = "    And the operations team runs a tool the sandbox lacks\n"
     feature = FEATURE.replace(
         '    And the response field "locked" is true\n',
         '    And the response field "locked" is true\n' + step,

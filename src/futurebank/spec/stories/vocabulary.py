@@ -171,8 +171,8 @@ REQUEST_STEPS: tuple[StepPattern, ...] = (
     _p(
         "open-transcript",
         "the compliance officer opens the transcript of the conversation",
-        "Open the saved conversation in the transcript review tool.",
-        sandbox=False,
+        "Open the saved conversation in the transcript review tool (the sandbox: `python -m "
+        "futurebank.sandbox transcript ID --officer ID`, which records the read in the audit log).",
     ),
 )
 OUTCOME_STEPS: tuple[StepPattern, ...] = (
@@ -274,8 +274,7 @@ OUTCOME_STEPS: tuple[StepPattern, ...] = (
     _p(
         "transcript-review",
         "the transcript has <n> messages and begins with the AI disclosure",
-        "What the compliance officer sees.",
-        sandbox=False,
+        "What the compliance officer sees: the messages in order, masked, the disclosure first.",
     ),
     _p(
         "footprint-categories",

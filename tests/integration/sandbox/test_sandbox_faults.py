@@ -97,6 +97,16 @@ def prometheus_scraping(live_url: str, tmp_path: Path) -> Iterator[prometheus_se
         server.stop()
 
 
+def evaluate_stage(
+    stage: str, prometheus: str | None = None, metrics_url: str | None = None, window: str = "14d"
+) -> int:
+    """``futurebank rollout evaluate`` as an operator runs it; its exit code is the decision."""
+    source = ["--prometheus", prometheus] if prometheus else ["--metrics-url", str(metrics_url)]
+    return futurebank(
+        ["rollout", "evaluate", "--stage", stage, *source, "--window", window, "--root", str(REPO)]
+    )
+
+
 def wait_for(check: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -154,20 +164,7 @@ def test_a_failing_stage_is_rolled_back_from_live_prometheus(
                 f"{prom.log.read_text()[-3000:]}"
             ) from None
         capsys.readouterr()
-        code = futurebank(
-            [
-                "rollout",
-                "evaluate",
-                "--stage",
-                "RS-0002",
-                "--prometheus",
-                prom.url,
-                "--window",
-                "5m",
-                "--root",
-                str(REPO),
-            ]
-        )
+        code = evaluate_stage("RS-0002", prometheus=prom.url, window="5m")
     out = capsys.readouterr().out
     assert code == 4, out
     assert out.startswith("RS-0002: ROLLBACK (rollback threshold breached: 5xx share of payments")
@@ -182,73 +179,22 @@ def test_a_healthy_stage_gets_go_and_a_quiet_one_hold(
 ) -> None:
     container = make_container()
     with run_live(container) as live, prometheus_scraping(live.base_url, tmp_path) as prom:
-        quiet = futurebank(
-            [
-                "rollout",
-                "evaluate",
-                "--stage",
-                "RS-0003",
-                "--prometheus",
-                prom.url,
-                "--window",
-                "5m",
-                "--root",
-                str(REPO),
-            ]
-        )
+        quiet = evaluate_stage("RS-0003", prometheus=prom.url, window="5m")
         assert quiet == 3, capsys.readouterr().out
         statuses = drive(live.base_url, payments=18, reads=36)
         assert statuses == {201: 18, 200: 36}
         wait_for(scraped(prom, "listAccounts", 36), "Prometheus to scrape the reads")
         capsys.readouterr()
-        code = futurebank(
-            [
-                "rollout",
-                "evaluate",
-                "--stage",
-                "RS-0003",
-                "--prometheus",
-                prom.url,
-                "--window",
-                "5m",
-                "--root",
-                str(REPO),
-            ]
-        )
+        code = evaluate_stage("RS-0003", prometheus=prom.url, window="5m")
         out = capsys.readouterr().out
         assert code == 0, out
         assert out.startswith("RS-0003: GO")
         # The same stage judged from one scrape of the sandbox's own /metrics.
-        assert (
-            futurebank(
-                [
-                    "rollout",
-                    "evaluate",
-                    "--stage",
-                    "RS-0003",
-                    "--metrics-url",
-                    f"{live.base_url}/metrics",
-                    "--root",
-                    str(REPO),
-                ]
-            )
-            == 0
-        )
+        assert evaluate_stage("RS-0003", metrics_url=f"{live.base_url}/metrics") == 0
 
 
 def test_an_unreachable_source_is_exit_1_in_words(capsys: pytest.CaptureFixture[str]) -> None:
     port = free_port()
-    code = futurebank(
-        [
-            "rollout",
-            "evaluate",
-            "--stage",
-            "RS-0002",
-            "--prometheus",
-            f"http://127.0.0.1:{port}",
-            "--root",
-            str(REPO),
-        ]
-    )
+    code = evaluate_stage("RS-0002", prometheus=f"http://127.0.0.1:{port}")
     assert code == 1
     assert "cannot query Prometheus at" in capsys.readouterr().err

@@ -186,12 +186,11 @@ async def send_assistant_message(
 @router.post("/assistant/conversations/{conversation_id}/handoff", operation_id="requestHandoff")
 async def request_handoff(
     call: ApiCall,
-    conversation_id: ConversationId,
     body: Annotated[HandoffRequestIn, json_body(HandoffRequestIn)],
+    conversation_id: ConversationId,
 ) -> Response:
-    now = call.now()
+    customer_id, now = call.actor.customer_id or "", call.now()
     conversations = _conversations(call.c, call.request)
-    customer_id = call.actor.customer_id or ""
     handoff, created = await call.c.call_sync(
         lambda: conversations.request_handoff(customer_id, conversation_id, body.reason, body.comment, now)
     )
@@ -239,21 +238,22 @@ async def get_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
     return call.json(case_json(item, now, transcript=True))
 
 
-@router.post("/assistant/handoffs/{handoff_id}/accept", operation_id="acceptHandoff")
-async def accept_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
+async def _agent_step(call: ApiCall, handoff_id: str, operation: str, transcript: bool) -> Response:
+    """An agent's step on a handoff (accept or close), audited with the agent's staff id."""
     agent = _agent_id(call)
     conversations = _conversations(call.c, call.request)
     now = call.now()
-    access = _access(call, "acceptHandoff", agent)
-    item = await call.c.call_sync(lambda: conversations.accept(agent, handoff_id, now, access))
-    return call.json(case_json(item, now, transcript=True))
+    access = _access(call, operation, agent)
+    step = conversations.accept if operation == "acceptHandoff" else conversations.close
+    item = await call.c.call_sync(lambda: step(agent, handoff_id, now, access))
+    return call.json(case_json(item, now, transcript=transcript))
+
+
+@router.post("/assistant/handoffs/{handoff_id}/accept", operation_id="acceptHandoff")
+async def accept_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
+    return await _agent_step(call, handoff_id, "acceptHandoff", transcript=True)
 
 
 @router.post("/assistant/handoffs/{handoff_id}/close", operation_id="closeHandoff")
 async def close_handoff(call: ApiCall, handoff_id: HandoffId) -> Response:
-    agent = _agent_id(call)
-    conversations = _conversations(call.c, call.request)
-    now = call.now()
-    access = _access(call, "closeHandoff", agent)
-    item = await call.c.call_sync(lambda: conversations.close(agent, handoff_id, now, access))
-    return call.json(case_json(item, now, transcript=False))
+    return await _agent_step(call, handoff_id, "closeHandoff", transcript=False)

@@ -62,8 +62,8 @@ def test_real_contract_serves_the_stories_written_in_the_spec() -> None:
 def test_counts() -> None:
     contract = load_contract(DOCS)
     assert len(contract.operations()) == 26
-    assert len(contract.entities) == 17
-    assert len(contract.event_operations()) == 5
+    assert len(contract.entities) == 18
+    assert len(contract.event_operations()) == 6
 
 
 def test_every_operation_id_and_path_of_the_brief() -> None:

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
@@ -18,6 +19,7 @@ from futurebank.sandbox.adapters.audit_seal import AuditSealer
 from futurebank.sandbox.adapters.db import Database, make_database
 from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
+from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE, make_tracing
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.audit import StoredEntry, verify_log
 from futurebank.sandbox.entrypoints.app import create_app
@@ -107,11 +109,15 @@ def bootstrap(
     new_id: Callable[[], str] | None = None,
     seed_path: Path | None = None,
     history: bool = True,
+    span_exporter: SpanExporter | None = None,
 ) -> Container:
+    """``span_exporter``: where spans go instead of the ``SANDBOX_TRACES`` destination (tests)."""
     settings = settings or Settings.from_env()
     db = open_database(settings)
     if settings.seed:
         seed_if_empty(db, seed_path or default_seed_path(), history=history)
+    tracing = make_tracing(settings.traces, settings.trace_sample_ratio, span_exporter)
+    tracing.instrument(db.engine)  # after the migrations and the seed: they are no request's work
     tokens = TokenService(
         KeyStore(settings.data_dir / "token-signing-keys.json"),
         settings.issuer,
@@ -127,6 +133,7 @@ def bootstrap(
         new_id=new_id or new_uuid,
         idempotency_wait_s=settings.idempotency_wait_s,
         first_party_clients=settings.first_party_clients,
+        tracer=tracing.tracer(SERVICE_LAYER_SCOPE),
     )
     return Container(
         settings=settings,
@@ -136,6 +143,7 @@ def bootstrap(
         cursors=CursorCodec(_secret(settings.data_dir / "cursor-secret")),
         metrics=Metrics(),
         contract_path=CONTRACT if CONTRACT.exists() else None,
+        tracing=tracing,
     )
 
 

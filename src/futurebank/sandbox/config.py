@@ -20,10 +20,16 @@
 | ``SANDBOX_AUDIT_SEAL_FILE`` | ``<data dir>/audit-seals.jsonl`` | MACed chain heads, outside the db |
 | ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
 | ``SANDBOX_FAULTS`` | (none) | injected faults: ``createPayment:error=0.5,latency_ms=200;*:latency_ms=20`` |
+| ``SANDBOX_TRACES`` | ``off`` | spans to ``off``, ``console``, ``file:<path>`` (JSON lines), ``otlp`` |
+| ``SANDBOX_TRACE_SAMPLE_RATIO`` | ``0.1`` | share of new traces recorded (a caller's sampled flag wins) |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
 holding row locks).
+
+``otlp`` sends spans over OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``), the OpenTelemetry SDK's own variables, as a Jaeger or Tempo
+collector expects; ``OTEL_SERVICE_NAME`` overrides the service name ``futurebank-sandbox``.
 """
 
 from __future__ import annotations
@@ -74,6 +80,30 @@ def parse_faults(text: str) -> dict[str, Fault]:
     return faults
 
 
+TRACE_MODES = ("off", "console", "otlp", "file:<path>")
+
+
+def parse_traces(text: str) -> str:
+    """``SANDBOX_TRACES``: where spans go. Refused at start-up when it names no known destination."""
+    value = text.strip()
+    if value.lower() in ("off", "console", "otlp"):
+        return value.lower()
+    if value.startswith("file:") and value[5:].strip():
+        return "file:" + value[5:].strip()
+    raise ValueError(f"SANDBOX_TRACES must be one of {', '.join(TRACE_MODES)}, not {text!r}")
+
+
+def parse_ratio(text: str) -> float:
+    """``SANDBOX_TRACE_SAMPLE_RATIO``: a share from 0 to 1."""
+    try:
+        ratio = float(text)
+    except ValueError:
+        raise ValueError(f"SANDBOX_TRACE_SAMPLE_RATIO must be a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"SANDBOX_TRACE_SAMPLE_RATIO must be from 0 to 1, not {text!r}")
+    return ratio
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
@@ -103,6 +133,9 @@ class Settings:
     audit_seal_interval_s: float = 1.0
     # Injected failures by operation id ("*" for all), for driving the rollout gates into rollback.
     faults: Mapping[str, Fault] = field(default_factory=dict)
+    # Traces (ADR-0021): where spans go, and the share of new traces recorded.
+    traces: str = "off"
+    trace_sample_ratio: float = 0.1
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -113,6 +146,8 @@ class Settings:
             object.__setattr__(self, "audit_seal_file", self.data_dir / "audit-seals.jsonl")
         if self.execution not in ("auto", "writer", "threadpool"):
             raise ValueError(f"SANDBOX_EXECUTION must be auto, writer or threadpool, not {self.execution!r}")
+        object.__setattr__(self, "traces", parse_traces(self.traces))
+        parse_ratio(str(self.trace_sample_ratio))
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,6 +182,8 @@ class Settings:
             ("audit_seal_file", "SANDBOX_AUDIT_SEAL_FILE", Path),
             ("audit_seal_interval_s", "SANDBOX_AUDIT_SEAL_INTERVAL_S", float),
             ("faults", "SANDBOX_FAULTS", parse_faults),
+            ("traces", "SANDBOX_TRACES", parse_traces),
+            ("trace_sample_ratio", "SANDBOX_TRACE_SAMPLE_RATIO", parse_ratio),
         ):
             if key in env:
                 values[name] = conv(env[key])

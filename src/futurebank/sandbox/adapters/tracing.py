@@ -1,0 +1,150 @@
+"""Traces (ADR-0021): the OpenTelemetry SDK set up from the settings, and database spans.
+
+Where spans go is ``SANDBOX_TRACES``: ``off`` (no tracer provider at all: no span is made and the
+middleware is not installed), ``console`` (the SDK's console exporter, on stdout), ``file:<path>``
+(one span per line as JSON, appended; offline) or ``otlp`` (OTLP over HTTP; the SDK reads the
+endpoint from ``OTEL_EXPORTER_OTLP_ENDPOINT`` / ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``). Spans leave
+through a ``BatchSpanProcessor``: a request only appends the ended span to a queue, a background
+thread exports.
+
+Sampling is ``ParentBased(TraceIdRatioBased(ratio))``: a request carrying a W3C ``traceparent``
+follows the caller's sampled flag; a new trace is recorded with probability ``ratio``.
+
+Database spans come from the SQLAlchemy instrumentation's engine tracer, but only inside a sampled
+trace: its statement hook builds a span's name and attributes (and asks the sampler) before it knows
+whether the span will be recorded, so on every statement of an unsampled request it would spend as
+much as on a recorded one. ``_SampledEngineTracer`` looks at the current span's sampled flag first
+(one context variable read) and hands the statement to the instrumentation only when it is set.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from sqlalchemy import Engine
+
+SERVICE = "futurebank-sandbox"
+# The tracer of the service layer's spans (one per command or query the message bus handles).
+SERVICE_LAYER_SCOPE = "futurebank.sandbox.service_layer"
+
+
+class JsonLinesExporter(SpanExporter):
+    """Appends each span to a file as one line of JSON (the SDK's own span encoding)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._out: IO[str] | None = path.open("a", encoding="utf-8")
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        lines = "".join(span.to_json(indent=None) + "\n" for span in spans)
+        with self._lock:
+            if self._out is None:
+                return SpanExportResult.FAILURE
+            self._out.write(lines)
+            self._out.flush()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._out is not None:
+                self._out.close()
+                self._out = None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def exporter_for(mode: str) -> SpanExporter:
+    """The exporter a ``SANDBOX_TRACES`` value names (not ``off``)."""
+    if mode == "console":
+        return ConsoleSpanExporter(service_name=SERVICE)
+    if mode == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    if mode.startswith("file:"):
+        return JsonLinesExporter(Path(mode[5:]))
+    raise ValueError(f"no span exporter for SANDBOX_TRACES={mode!r}")
+
+
+class _SampledEngineTracer(EngineTracer):
+    """The instrumentation's engine tracer, asked only for statements inside a sampled trace."""
+
+    def _before_cur_exec(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+    ) -> tuple[str, Any]:
+        if not trace.get_current_span().get_span_context().trace_flags.sampled:
+            return statement, params
+        result: tuple[str, Any] = super()._before_cur_exec(  # type: ignore[no-untyped-call]
+            conn, cursor, statement, params, context, executemany
+        )
+        return result
+
+
+@dataclass
+class Tracing:
+    """The process's tracer provider (``None`` when traces are off), handed to each part that makes
+    spans; never installed as OpenTelemetry's global provider, so several apps in one process (the
+    tests) each keep their own."""
+
+    provider: TracerProvider | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.provider is not None
+
+    def tracer(self, scope: str) -> trace.Tracer | None:
+        return None if self.provider is None else self.provider.get_tracer(scope)
+
+    def instrument(self, engine: Engine) -> None:
+        """Database spans for the engine's statements (inside sampled traces only)."""
+        if self.provider is None:
+            return
+        tracer = self.provider.get_tracer(
+            "opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version
+        )
+        # The instrumentation's connection-pool gauge is a metric, not a trace: left out.
+        usage = NoOpMeterProvider().get_meter(SERVICE).create_up_down_counter("db.client.connections.usage")
+        _SampledEngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]
+
+    def shutdown(self) -> None:
+        """Export what is still queued and stop (the SDK also does this at interpreter exit)."""
+        if self.provider is not None:
+            self.provider.shutdown()
+
+
+def make_tracing(mode: str, ratio: float, exporter: SpanExporter | None = None) -> Tracing:
+    """Tracing for a ``SANDBOX_TRACES`` mode and sample ratio. ``exporter`` replaces the mode's
+    destination and exports each span as it ends (the tests' in-memory exporter); ``off`` stays off."""
+    if mode == "off":
+        return Tracing()
+    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: SERVICE}
+    provider = TracerProvider(
+        sampler=ParentBased(TraceIdRatioBased(ratio)), resource=Resource.create(attributes)
+    )
+    processor: SpanProcessor = (
+        SimpleSpanProcessor(exporter) if exporter is not None else BatchSpanProcessor(exporter_for(mode))
+    )
+    provider.add_span_processor(processor)
+    return Tracing(provider)

@@ -88,7 +88,7 @@ def parse_traces(text: str) -> str:
     value = text.strip()
     if value.lower() in ("off", "console", "otlp"):
         return value.lower()
-    if value.startswith("file:") and value[5:].strip():
+    if value[:5].lower() == "file:" and value[5:].strip():
         return "file:" + value[5:].strip()
     raise ValueError(f"SANDBOX_TRACES must be one of {', '.join(TRACE_MODES)}, not {text!r}")
 

@@ -203,19 +203,22 @@ def _fresh_database(url: str | None, data_dir: Path) -> Any:
 
 
 def service_layer_run(
-    url: str | None, data_dir: Path, count: int
+    url: str | None, data_dir: Path, count: int, tracing: Any = None
 ) -> tuple[float, float, list[list[tuple[str, Any, bool]]]]:
     """Run ``count`` transfers through the service layer; return the rate, the CPU seconds per
-    transfer and every statement sent."""
+    transfer and every statement sent. ``tracing``: an ``adapters.tracing.Tracing`` to run with."""
     from sqlalchemy import event
 
+    from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE
     from futurebank.sandbox.domain.commands import CreatePayment
     from futurebank.sandbox.service_layer.handlers import Actor
     from futurebank.sandbox.service_layer.messagebus import MessageBus
     from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
     db = _fresh_database(url, data_dir)
-    bus = MessageBus(db)
+    if tracing is not None:
+        tracing.instrument(db.engine)
+    bus = MessageBus(db, tracer=tracing.tracer(SERVICE_LAYER_SCOPE) if tracing is not None else None)
     with UnitOfWork(db) as uow:
         vera = uow.customers.by_username("vera")
         gleb = uow.customers.by_username("gleb")

@@ -226,12 +226,16 @@ def test_file_destination_writes_one_span_per_line(make_app: Make, tmp_path: Pat
     assert response.status_code == 201
     c.tracing.shutdown()  # the batch processor exports what is queued
     spans = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    trace_id = "0x" + response.headers["traceresponse"].split("-")[1]
-    payment = [s for s in spans if s["context"]["trace_id"] == trace_id]
-    names = {s["name"] for s in payment}
-    assert {"POST /api/v1/payments", "CreatePayment"} <= names
-    assert any(s["kind"] == "SpanKind.CLIENT" for s in payment)
-    assert all(s["resource"]["attributes"]["service.name"] == "futurebank-sandbox" for s in spans)
+    trace_id = response.headers["traceresponse"].split("-")[1]
+    payment = {s["span_id"]: s for s in spans if s["trace_id"] == trace_id}
+    server = next(s for s in payment.values() if s["kind"] == "SERVER")
+    service = next(s for s in payment.values() if s["name"] == "CreatePayment")
+    database = [s for s in payment.values() if s["kind"] == "CLIENT"]
+    assert server["name"] == "POST /api/v1/payments" and server["parent_span_id"] is None
+    assert service["parent_span_id"] == server["span_id"]
+    assert database and all(s["parent_span_id"] == service["span_id"] for s in database)
+    assert all(s["end_time_unix_nano"] >= s["start_time_unix_nano"] > 0 for s in spans)
+    assert {s["service"] for s in spans} == {"futurebank-sandbox"}
 
 
 class Collector(BaseHTTPRequestHandler):

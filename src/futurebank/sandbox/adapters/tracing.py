@@ -53,6 +53,7 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
     times in Unix nanoseconds as OTLP has them. (The SDK's own ``to_json`` costs several times more per
     span, which the batch processor's thread takes from the requests.)"""
     ctx = span.get_span_context()
+    assert ctx is not None  # an SDK span always has one
     parent = span.parent
     return {
         "trace_id": f"{ctx.trace_id:032x}",

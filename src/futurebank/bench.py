@@ -203,22 +203,19 @@ def _fresh_database(url: str | None, data_dir: Path) -> Any:
 
 
 def service_layer_run(
-    url: str | None, data_dir: Path, count: int, tracing: Any = None
+    url: str | None, data_dir: Path, count: int
 ) -> tuple[float, float, list[list[tuple[str, Any, bool]]]]:
     """Run ``count`` transfers through the service layer; return the rate, the CPU seconds per
-    transfer and every statement sent. ``tracing``: an ``adapters.tracing.Tracing`` to run with."""
+    transfer and every statement sent."""
     from sqlalchemy import event
 
-    from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE
     from futurebank.sandbox.domain.commands import CreatePayment
     from futurebank.sandbox.service_layer.handlers import Actor
     from futurebank.sandbox.service_layer.messagebus import MessageBus
     from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
     db = _fresh_database(url, data_dir)
-    if tracing is not None:
-        tracing.instrument(db.engine)
-    bus = MessageBus(db, tracer=tracing.tracer(SERVICE_LAYER_SCOPE) if tracing is not None else None)
+    bus = MessageBus(db)
     with UnitOfWork(db) as uow:
         vera = uow.customers.by_username("vera")
         gleb = uow.customers.by_username("gleb")
@@ -363,6 +360,91 @@ def ledger_check(url: str | None, data_dir: Path) -> dict[str, Any]:
     }
 
 
+TRACING_TARGET_OVERHEAD_PCT = 10.0
+
+
+def tracing_overhead_run(
+    url: str | None, work: Path, blocks: int = 12, per_block: int = 100
+) -> dict[str, Any]:
+    """What traces cost the service layer (ADR-0021): the same transfers as the service-layer run on
+    three fresh databases, one with traces off, one at the default sample ratio, one recording every
+    trace (spans to a JSON-lines file through the batch processor). The three take turns in blocks of
+    ``per_block`` transfers, so the load of a shared machine falls on each alike; an on-block ends with
+    a flush, so export work is charged to the block that made the spans. The cost is the drop in
+    transfers per CPU-second of this process (the exporting thread included), and in transfers/s."""
+    from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE, Tracing, make_tracing
+    from futurebank.sandbox.config import Settings
+    from futurebank.sandbox.domain.commands import CreatePayment
+    from futurebank.sandbox.service_layer.handlers import Actor
+    from futurebank.sandbox.service_layer.messagebus import MessageBus
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    ratio = Settings().trace_sample_ratio
+    runs: dict[str, Any] = {}
+    for name, chosen in (("off", None), ("default", ratio), ("all", 1.0)):
+        db = _fresh_database(url, work / name)
+        tracing = Tracing() if chosen is None else make_tracing(f"file:{work / name / 'spans.jsonl'}", chosen)
+        tracing.instrument(db.engine)
+        with UnitOfWork(db) as uow:
+            vera, gleb = uow.customers.by_username("vera"), uow.customers.by_username("gleb")
+            assert vera is not None and gleb is not None
+            va, ga = uow.accounts.for_customer(vera.id)[0], uow.accounts.for_customer(gleb.id)[0]
+            anna = "10000000-0000-4000-8000-000000000001"
+            pairs = [
+                (anna, ANNA_CURRENT, ANNA_SAVINGS, None),
+                (anna, ANNA_SAVINGS, ANNA_CURRENT, None),
+                (vera.id, va.id, None, ga.number),
+                (gleb.id, ga.id, None, va.number),
+            ]
+        bus = MessageBus(db, tracer=tracing.tracer(SERVICE_LAYER_SCOPE))
+        runs[name] = {"db": db, "tracing": tracing, "bus": bus, "pairs": pairs, "cpu": 0.0, "wall": 0.0}
+    rng = random.Random(11)
+    for block in range(blocks):
+        for name in list(runs)[block % 3 :] + list(runs)[: block % 3]:  # each goes first in turn
+            run = runs[name]
+            started, cpu0 = time.perf_counter(), time.process_time()
+            for i in range(per_block):
+                customer, debtor, creditor_id, creditor_number = run["pairs"][i % 4]
+                cents = rng.randint(100, 500)
+                amount = f"{cents // 100}.{cents % 100:02d}"
+                command = CreatePayment(
+                    str(uuid.uuid4()), debtor, amount, "RUB", creditor_id, creditor_number, "bench"
+                )
+                run["bus"].pay(command, Actor("demo-app", customer, str(uuid.uuid4())))
+            if run["tracing"].provider is not None:
+                run["tracing"].provider.force_flush()
+            run["cpu"] += time.process_time() - cpu0
+            run["wall"] += time.perf_counter() - started
+    count = blocks * per_block
+    for run in runs.values():
+        run["tracing"].shutdown()
+        run["db"].dispose()
+
+    def cost(name: str, key: str) -> float:  # % fewer transfers per second of CPU (or of wall clock)
+        return round(100 * (1 - float(runs["off"][key]) / float(runs[name][key])), 1)
+
+    default_pct = cost("default", "cpu")
+    return {
+        "transfers_per_mode": count,
+        "sample_ratio": ratio,
+        "cpu_ms_per_transfer": {n: round(r["cpu"] * 1000 / count, 3) for n, r in runs.items()},
+        "transfers_per_s": {n: round(count / r["wall"], 1) for n, r in runs.items()},
+        "overhead_pct_cpu": {"default": default_pct, "all": cost("all", "cpu")},
+        "overhead_pct_wall": {"default": cost("default", "wall"), "all": cost("all", "wall")},
+        "target_pct": TRACING_TARGET_OVERHEAD_PCT,
+        "meets_target": default_pct < TRACING_TARGET_OVERHEAD_PCT,
+    }
+
+
+def _tracing_line(t: dict[str, Any]) -> str:
+    verdict = "met" if t["meets_target"] else "NOT met"
+    return (
+        f"traces:        -{t['overhead_pct_cpu']['default']} % transfers per CPU-second at sample ratio"
+        f" {t['sample_ratio']} (-{t['overhead_pct_wall']['default']} % transfers/s), every trace sampled"
+        f" -{t['overhead_pct_cpu']['all']} % (target < {t['target_pct']} % at the default: {verdict})"
+    )
+
+
 FOOTPRINT_TARGET_P95_MS = 20.0
 
 
@@ -479,6 +561,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     }
     # 4. the six-month carbon-footprint read (getCarbonFootprint's service layer)
     footprint = footprint_run(url, work / "footprint", 200)
+    tracing = tracing_overhead_run(url, work / "tracing")  # 5. what traces cost (ADR-0021)
     load_after = os.getloadavg()
 
     result = {
@@ -520,6 +603,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         },
         "ledger_check": check,
         "footprint_6_months": footprint,
+        "tracing_overhead": tracing,
         # Issue 7, item 7: ratios to the bare database of the same run (load-independent) and p99.
         "targets": {"http_over_database": 0.4, "service_layer_over_database": 0.7, "p99_ms": 50},
         "meets_targets": rate / raw_rate >= 0.4
@@ -545,6 +629,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         f"ledger check:  {check}",
         f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)",
         _footprint_line(footprint),
+        _tracing_line(tracing),
         f"targets (HTTP/database >= 0.4, service layer/database >= 0.7, p99 <= 50 ms): {verdict}",
     ]
     print("\n".join(lines), flush=True)

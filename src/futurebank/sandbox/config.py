@@ -21,7 +21,7 @@
 | ``SANDBOX_AUDIT_SEAL_INTERVAL_S`` | ``1`` | seconds between seals (``0``: after every commit) |
 | ``SANDBOX_FAULTS`` | (none) | injected faults: ``createPayment:error=0.5,latency_ms=200;*:latency_ms=20`` |
 | ``SANDBOX_TRACES`` | ``off`` | spans to ``off``, ``console``, ``file:<path>`` (JSON lines), ``otlp`` |
-| ``SANDBOX_TRACE_SAMPLE_RATIO`` | ``0.1`` | share of new traces recorded (a caller's sampled flag wins) |
+| ``SANDBOX_TRACE_SAMPLE_RATIO`` | ``0.01`` | share of new traces recorded (a caller's sampled flag wins) |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
@@ -135,7 +135,7 @@ class Settings:
     faults: Mapping[str, Fault] = field(default_factory=dict)
     # Traces (ADR-0021): where spans go, and the share of new traces recorded.
     traces: str = "off"
-    trace_sample_ratio: float = 0.1
+    trace_sample_ratio: float = 0.01
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -299,7 +299,7 @@ def test_bad_trace_settings_are_refused_at_start(env: dict[str, str], problem: s
 
 
 def test_trace_settings_from_the_environment() -> None:
-    assert (Settings.from_env({}).traces, Settings.from_env({}).trace_sample_ratio) == ("off", 0.1)
+    assert (Settings.from_env({}).traces, Settings.from_env({}).trace_sample_ratio) == ("off", 0.01)
     s = Settings.from_env({"SANDBOX_TRACES": "File:/tmp/x.jsonl", "SANDBOX_TRACE_SAMPLE_RATIO": "0.25"})
     assert (s.traces, s.trace_sample_ratio) == ("file:/tmp/x.jsonl", 0.25)
     assert Settings.from_env({"SANDBOX_TRACES": " OTLP "}).traces == "otlp"

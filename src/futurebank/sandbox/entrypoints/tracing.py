@@ -4,8 +4,9 @@ The server span comes from OpenTelemetry's ASGI instrumentation, which continues
 incoming W3C ``traceparent`` (Trace Context Level 1). Its default span name carries the raw path (ids
 included); here a span starts named after the method alone and is renamed to ``METHOD route`` once
 the router has matched (the semantic conventions' low-cardinality name). Every response of a traced
-request carries ``traceresponse`` (W3C Trace Context Level 2): version, trace id, the server span's
-id and its sampled flag, so a caller can find the trace without having sent a ``traceparent``.
+request carries ``traceresponse`` (the W3C Distributed Tracing Working Group's draft response header):
+version, trace id, the server span's id and its flags, so a caller can find the trace without having
+sent a ``traceparent``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ TRACERESPONSE = b"traceresponse"
 
 
 def traceresponse(ctx: SpanContext) -> bytes:
-    """``00-<trace id>-<span id>-<flags>`` (W3C Trace Context Level 2, section 3.3)."""
+    """``00-<trace id>-<child id>-<flags>``: the draft's version 00 format, the child id being the
+    server span's id."""
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}".encode("ascii")
 
 

@@ -386,7 +386,7 @@ def tracing_overhead_run(
     for name, chosen in (("off", None), ("default", ratio), ("all", 1.0)):
         db = _fresh_database(url, work / name)
         tracing = Tracing() if chosen is None else make_tracing(f"file:{work / name / 'spans.jsonl'}", chosen)
-        tracing.instrument(db.engine)
+        tracing.instrument(db.engine, db.sessions)
         with UnitOfWork(db) as uow:
             vera, gleb = uow.customers.by_username("vera"), uow.customers.by_username("gleb")
             assert vera is not None and gleb is not None

@@ -117,7 +117,9 @@ def bootstrap(
     if settings.seed:
         seed_if_empty(db, seed_path or default_seed_path(), history=history)
     tracing = make_tracing(settings.traces, settings.trace_sample_ratio, span_exporter)
-    tracing.instrument(db.engine)  # after the migrations and the seed: they are no request's work
+    tracing.instrument(
+        db.engine, db.sessions
+    )  # after the migrations and the seed: they are no request's work
     tokens = TokenService(
         KeyStore(settings.data_dir / "token-signing-keys.json"),
         settings.issuer,

@@ -13,8 +13,9 @@ follows the caller's sampled flag; a new trace is recorded with probability ``ra
 Database spans come from the SQLAlchemy instrumentation's engine tracer, but only inside a sampled
 trace: its statement hook builds a span's name and attributes (and asks the sampler) before it knows
 whether the span will be recorded, so on every statement of an unsampled request it would spend as
-much as on a recorded one. ``_SampledEngineTracer`` looks at the current span's sampled flag first
-(one context variable read) and hands the statement to the instrumentation only when it is set.
+much as on a recorded one; and any engine-wide hook, even one that only checks a flag, costs every
+statement of every request. ``_SampledEngineTracer`` moves the instrumentation's hooks from the engine
+to the connection of each transaction begun inside a sampled span, and to no other.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from opentelemetry import trace
-from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer, _after_cur_exec
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -41,7 +42,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session, sessionmaker
 
 SERVICE = "futurebank-sandbox"
 # The tracer of the service layer's spans (one per command or query the message bus handles).
@@ -114,18 +116,40 @@ def exporter_for(mode: str) -> SpanExporter:
     raise ValueError(f"no span exporter for SANDBOX_TRACES={mode!r}")
 
 
-class _SampledEngineTracer(EngineTracer):
-    """The instrumentation's engine tracer, asked only for statements inside a sampled trace."""
+def _sampled() -> bool:
+    return bool(trace.get_current_span().get_span_context().trace_flags.sampled)
 
-    def _before_cur_exec(
-        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
-    ) -> tuple[str, Any]:
-        if not trace.get_current_span().get_span_context().trace_flags.sampled:
-            return statement, params
-        result: tuple[str, Any] = super()._before_cur_exec(  # type: ignore[no-untyped-call]
-            conn, cursor, statement, params, context, executemany
-        )
-        return result
+
+class _SampledEngineTracer(EngineTracer):
+    """The instrumentation's engine tracer, listening only on the connections of sampled work.
+
+    The instrumentation registers its statement hooks on the engine, where they would run on every
+    statement of every request. Here they come off the engine again, and a session's ``after_begin``
+    puts them on that transaction's connection only when the current span is sampled: an unsampled
+    transaction runs no tracing code per statement (its ``BEGIN`` itself is not spanned)."""
+
+    def __init__(self, tracer: trace.Tracer, engine: Engine, usage: Any, sessions: sessionmaker[Session]):
+        super().__init__(tracer, engine, usage)  # type: ignore[no-untyped-call]
+        self._hooks: tuple[tuple[str, Any, bool], ...] = (
+            ("before_cursor_execute", self._before_cur_exec, True),
+            ("after_cursor_execute", _after_cur_exec, False),
+        )  # handle_error stays on the engine: SQLAlchemy 2 takes it there only, and it runs on errors only
+        for name, fn, _ in self._hooks:
+            event.remove(engine, name, fn)
+        # The connection-pool gauge is a metric, not a trace: left out.
+        for pool_event, listener in (
+            ("connect", self._pool_connect),
+            ("close", self._pool_close),
+            ("checkin", self._pool_checkin),
+            ("checkout", self._pool_checkout),
+        ):
+            event.remove(engine, pool_event, listener)
+        event.listen(sessions, "after_begin", self._on_begin)
+
+    def _on_begin(self, _session: Session, _transaction: Any, connection: Connection) -> None:
+        if _sampled():
+            for name, fn, retval in self._hooks:
+                event.listen(connection, name, fn, retval=retval)
 
 
 @dataclass
@@ -143,16 +167,15 @@ class Tracing:
     def tracer(self, scope: str) -> trace.Tracer | None:
         return None if self.provider is None else self.provider.get_tracer(scope)
 
-    def instrument(self, engine: Engine) -> None:
-        """Database spans for the engine's statements (inside sampled traces only)."""
+    def instrument(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+        """Database spans for the statements of the sessions' sampled transactions."""
         if self.provider is None:
             return
         tracer = self.provider.get_tracer(
             "opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version
         )
-        # The instrumentation's connection-pool gauge is a metric, not a trace: left out.
         usage = NoOpMeterProvider().get_meter(SERVICE).create_up_down_counter("db.client.connections.usage")
-        _SampledEngineTracer(tracer, engine, usage)  # type: ignore[no-untyped-call]
+        _SampledEngineTracer(tracer, engine, usage, sessions)
 
     def shutdown(self) -> None:
         """Export what is still queued and stop (the SDK also does this at interpreter exit)."""

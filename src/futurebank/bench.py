@@ -567,7 +567,8 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     }
     # 4. the six-month carbon-footprint read (getCarbonFootprint's service layer)
     footprint = footprint_run(url, work / "footprint", 200)
-    tracing = tracing_overhead_run(url, work / "tracing")  # 5. what traces cost (ADR-0021)
+    # 5. what traces cost (ADR-0021): 30 rounds; 50 transfers per block at the default --transfers
+    tracing = tracing_overhead_run(url, work / "tracing", per_block=min(50, max(5, args.transfers // 120)))
     load_after = os.getloadavg()
 
     result = {

@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -360,6 +361,96 @@ def ledger_check(url: str | None, data_dir: Path) -> dict[str, Any]:
     }
 
 
+TRACING_TARGET_OVERHEAD_PCT = 10.0
+
+
+def tracing_overhead_run(
+    url: str | None, work: Path, blocks: int = 30, per_block: int = 50
+) -> dict[str, Any]:
+    """What traces cost the service layer (ADR-0021): the same transfers as the service-layer run on
+    three fresh databases, one with traces off, one at the default sample ratio, one recording every
+    trace (spans to a JSON-lines file through the batch processor). The three take turns in blocks of
+    ``per_block`` transfers, so the load of a shared machine falls on each alike; an on-block ends with
+    a flush, so export work is charged to the block that made the spans. The cost is the drop in
+    transfers per CPU-second of this process (the exporting thread included), and in transfers/s,
+    each the median over the rounds."""
+    from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE, Tracing, make_tracing
+    from futurebank.sandbox.config import Settings
+    from futurebank.sandbox.domain.commands import CreatePayment
+    from futurebank.sandbox.service_layer.handlers import Actor
+    from futurebank.sandbox.service_layer.messagebus import MessageBus
+    from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
+
+    ratio = Settings().trace_sample_ratio
+    runs: dict[str, Any] = {}
+    for name, chosen in (("off", None), ("default", ratio), ("all", 1.0)):
+        db = _fresh_database(url, work / name)
+        tracing = Tracing() if chosen is None else make_tracing(f"file:{work / name / 'spans.jsonl'}", chosen)
+        tracing.instrument(db.engine, db.sessions)
+        with UnitOfWork(db) as uow:
+            vera, gleb = uow.customers.by_username("vera"), uow.customers.by_username("gleb")
+            assert vera is not None and gleb is not None
+            va, ga = uow.accounts.for_customer(vera.id)[0], uow.accounts.for_customer(gleb.id)[0]
+            anna = "10000000-0000-4000-8000-000000000001"
+            pairs = [
+                (anna, ANNA_CURRENT, ANNA_SAVINGS, None),
+                (anna, ANNA_SAVINGS, ANNA_CURRENT, None),
+                (vera.id, va.id, None, ga.number),
+                (gleb.id, ga.id, None, va.number),
+            ]
+        bus = MessageBus(db, tracer=tracing.tracer(SERVICE_LAYER_SCOPE))
+        runs[name] = {"db": db, "tracing": tracing, "bus": bus, "pairs": pairs}
+    rng = random.Random(11)
+    rounds: list[dict[str, tuple[float, float]]] = []  # per round: mode -> (CPU s, wall s)
+    for block in range(blocks):
+        spent: dict[str, tuple[float, float]] = {}
+        for name in list(runs)[block % 3 :] + list(runs)[: block % 3]:  # each goes first in turn
+            run = runs[name]
+            started, cpu0 = time.perf_counter(), time.process_time()
+            for i in range(per_block):
+                customer, debtor, creditor_id, creditor_number = run["pairs"][i % 4]
+                cents = rng.randint(100, 500)
+                amount = f"{cents // 100}.{cents % 100:02d}"
+                command = CreatePayment(
+                    str(uuid.uuid4()), debtor, amount, "RUB", creditor_id, creditor_number, "bench"
+                )
+                run["bus"].pay(command, Actor("demo-app", customer, str(uuid.uuid4())))
+            if run["tracing"].provider is not None:
+                run["tracing"].provider.force_flush()
+            spent[name] = (time.process_time() - cpu0, time.perf_counter() - started)
+        rounds.append(spent)
+    count = blocks * per_block
+    for run in runs.values():
+        run["tracing"].shutdown()
+        run["db"].dispose()
+
+    def cost(name: str, i: int) -> float:
+        """% fewer transfers per CPU-second (i=0) or per second (i=1) than with traces off: the median
+        over the rounds, so a burst of another process's work in one block does not decide it."""
+        return round(100 * statistics.median(1 - r["off"][i] / r[name][i] for r in rounds), 1)
+
+    default_pct = cost("default", 0)
+    return {
+        "transfers_per_mode": count,
+        "sample_ratio": ratio,
+        "cpu_ms_per_transfer": {n: round(sum(r[n][0] for r in rounds) * 1000 / count, 3) for n in runs},
+        "transfers_per_s": {n: round(count / sum(r[n][1] for r in rounds), 1) for n in runs},
+        "overhead_pct_cpu": {"default": default_pct, "all": cost("all", 0)},
+        "overhead_pct_wall": {"default": cost("default", 1), "all": cost("all", 1)},
+        "target_pct": TRACING_TARGET_OVERHEAD_PCT,
+        "meets_target": default_pct < TRACING_TARGET_OVERHEAD_PCT,
+    }
+
+
+def _tracing_line(t: dict[str, Any]) -> str:
+    verdict = "met" if t["meets_target"] else "NOT met"
+    return (
+        f"traces:        -{t['overhead_pct_cpu']['default']} % transfers per CPU-second at sample ratio"
+        f" {t['sample_ratio']} (-{t['overhead_pct_wall']['default']} % transfers/s), every trace sampled"
+        f" -{t['overhead_pct_cpu']['all']} % (target < {t['target_pct']} % at the default: {verdict})"
+    )
+
+
 FOOTPRINT_TARGET_P95_MS = 20.0
 
 
@@ -503,6 +594,8 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     # 4. the six-month carbon-footprint read (getCarbonFootprint's service layer)
     footprint = footprint_run(url, work / "footprint", 200)
     flags = flag_overhead(rate, work)
+    # 5. what traces cost (ADR-0021): 30 rounds; 50 transfers per block at the default --transfers
+    tracing = tracing_overhead_run(url, work / "tracing", per_block=min(50, max(5, args.transfers // 120)))
     load_after = os.getloadavg()
 
     result = {
@@ -545,6 +638,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         "ledger_check": check,
         "footprint_6_months": footprint,
         "flag_evaluation": flags,
+        "tracing_overhead": tracing,
         # Issue 7, item 7: ratios to the bare database of the same run (load-independent) and p99.
         "targets": {"http_over_database": 0.4, "service_layer_over_database": 0.7, "p99_ms": 50},
         "meets_targets": rate / raw_rate >= 0.4
@@ -573,6 +667,7 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         f"rollout flag:  {flags['us_per_evaluation']} us per gated request ="
         f" {flags['percent_of_transfer_time']} % of a transfer's time at {h['transfers_per_s']} transfers/s"
         " (target < 10 %)",
+        _tracing_line(tracing),
         f"targets (HTTP/database >= 0.4, service layer/database >= 0.7, p99 <= 50 ms): {verdict}",
     ]
     print("\n".join(lines), flush=True)

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy import func, select
 from starlette.types import ASGIApp
 
@@ -21,6 +22,7 @@ from futurebank.sandbox.adapters.flags import DEFAULT_STAGE, RolloutFlags, insta
 from futurebank.sandbox.adapters.kpi_sink import JsonLinesSink
 from futurebank.sandbox.adapters.migrate import recreate, upgrade
 from futurebank.sandbox.adapters.tokens import KeyStore, TokenService
+from futurebank.sandbox.adapters.tracing import SERVICE_LAYER_SCOPE, make_tracing
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.audit import StoredEntry, verify_log
 from futurebank.sandbox.entrypoints.app import create_app
@@ -123,11 +125,17 @@ def bootstrap(
     new_id: Callable[[], str] | None = None,
     seed_path: Path | None = None,
     history: bool = True,
+    span_exporter: SpanExporter | None = None,
 ) -> Container:
+    """``span_exporter``: where spans go instead of the ``SANDBOX_TRACES`` destination (tests)."""
     settings = settings or Settings.from_env()
     db = open_database(settings)
     if settings.seed:
         seed_if_empty(db, seed_path or default_seed_path(), history=history)
+    tracing = make_tracing(settings.traces, settings.trace_sample_ratio, span_exporter)
+    tracing.instrument(
+        db.engine, db.sessions
+    )  # after the migrations and the seed: they are no request's work
     tokens = TokenService(
         KeyStore(settings.data_dir / "token-signing-keys.json"),
         settings.issuer,
@@ -144,6 +152,7 @@ def bootstrap(
         idempotency_wait_s=settings.idempotency_wait_s,
         first_party_clients=settings.first_party_clients,
         kpi=KpiRecorder(_secret(settings.data_dir / "kpi-pseudonym-key")),
+        tracer=tracing.tracer(SERVICE_LAYER_SCOPE),
     )
     relay = KpiRelay(db, JsonLinesSink(settings.data_dir / "kpi-events.jsonl"), bus.clock)
     relay.start()
@@ -158,6 +167,7 @@ def bootstrap(
         kpi_relay=relay,
         flags=rollout_flags(settings),
         experiments=load_experiments(),
+        tracing=tracing,
     )
 
 

@@ -25,10 +25,16 @@
 | ``SANDBOX_FLAGS_POLL_MS`` | ``500`` | how often the provider checks the state file for a change |
 | ``SANDBOX_FLAGS`` | ``1`` | ``0`` switches the rollout gate off (every customer inside; for the bench) |
 | ``SANDBOX_STAFF_CUSTOMERS`` | (none) | comma-separated customer ids of the staff cohort (RS-0001) |
+| ``SANDBOX_TRACES`` | ``off`` | spans to ``off``, ``console``, ``file:<path>`` (JSON lines), ``otlp`` |
+| ``SANDBOX_TRACE_SAMPLE_RATIO`` | ``0.01`` | share of new traces recorded (a caller's sampled flag wins) |
 
 ``auto`` runs every database call on one dedicated thread for SQLite (one writer anyway; the event
 loop never blocks on the file lock) and in the thread pool for PostgreSQL (concurrent transactions
 holding row locks).
+
+``otlp`` sends spans over OTLP/HTTP to ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``), the OpenTelemetry SDK's own variables, as a Jaeger or Tempo
+collector expects; ``OTEL_SERVICE_NAME`` overrides the service name ``futurebank-sandbox``.
 """
 
 from __future__ import annotations
@@ -84,6 +90,30 @@ def parse_faults(text: str) -> dict[str, Fault]:
     return faults
 
 
+TRACE_MODES = ("off", "console", "otlp", "file:<path>")
+
+
+def parse_traces(text: str) -> str:
+    """``SANDBOX_TRACES``: where spans go. Refused at start-up when it names no known destination."""
+    value = text.strip()
+    if value.lower() in ("off", "console", "otlp"):
+        return value.lower()
+    if value[:5].lower() == "file:" and value[5:].strip():
+        return "file:" + value[5:].strip()
+    raise ValueError(f"SANDBOX_TRACES must be one of {', '.join(TRACE_MODES)}, not {text!r}")
+
+
+def parse_ratio(text: str) -> float:
+    """``SANDBOX_TRACE_SAMPLE_RATIO``: a share from 0 to 1."""
+    try:
+        ratio = float(text)
+    except ValueError:
+        raise ValueError(f"SANDBOX_TRACE_SAMPLE_RATIO must be a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"SANDBOX_TRACE_SAMPLE_RATIO must be from 0 to 1, not {text!r}")
+    return ratio
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() not in ("0", "false", "no", "off", "")
 
@@ -124,6 +154,9 @@ class Settings:
     flags_poll_ms: int = 500
     flags_enabled: bool = True
     staff_customers: frozenset[str] = frozenset()
+    # Traces (ADR-0021): where spans go, and the share of new traces recorded.
+    traces: str = "off"
+    trace_sample_ratio: float = 0.01
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -136,6 +169,8 @@ class Settings:
             object.__setattr__(self, "flags_file", self.data_dir / "flags.flagd.json")
         if self.execution not in ("auto", "writer", "threadpool"):
             raise ValueError(f"SANDBOX_EXECUTION must be auto, writer or threadpool, not {self.execution!r}")
+        object.__setattr__(self, "traces", parse_traces(self.traces))
+        parse_ratio(str(self.trace_sample_ratio))
 
     @property
     def is_sqlite(self) -> bool:
@@ -175,6 +210,8 @@ class Settings:
             ("flags_poll_ms", "SANDBOX_FLAGS_POLL_MS", int),
             ("flags_enabled", "SANDBOX_FLAGS", _bool),
             ("staff_customers", "SANDBOX_STAFF_CUSTOMERS", _id_set),
+            ("traces", "SANDBOX_TRACES", parse_traces),
+            ("trace_sample_ratio", "SANDBOX_TRACE_SAMPLE_RATIO", parse_ratio),
         ):
             if key in env:
                 values[name] = conv(env[key])

@@ -202,7 +202,9 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
             "api/openapi.yaml",
             "          description: The consent is revoked.\n"
             "          headers:\n            X-Correlation-ID:\n"
-            "              $ref: '#/components/headers/X-Correlation-ID'\n",
+            "              $ref: '#/components/headers/X-Correlation-ID'\n"
+            "            traceresponse:\n"
+            "              $ref: '#/components/headers/traceresponse'\n",
             "          description: The consent is revoked.\n",
             "OP-revokeConsent",
         ),

@@ -37,6 +37,7 @@ from futurebank.sandbox.entrypoints.routers import (
     sustainability,
 )
 from futurebank.sandbox.entrypoints.security_headers import SecurityHeaders
+from futurebank.sandbox.entrypoints.tracing import with_server_spans
 from futurebank.sandbox.service_layer.messagebus import Replayed
 
 
@@ -156,8 +157,10 @@ def wrap(app: ASGIApp, c: Container) -> ASGIApp:
     limited = RateLimit(
         BodyLimit(app, s.max_body_bytes), TokenBucket(s.rate_limit_rps, s.rate_limit_burst), c.tokens
     )
-    # Security headers outermost: also on the 500s, 429s and 413s the inner layers answer.
-    return SecurityHeaders(Observability(SafetyNet(limited), c.metrics, log_requests=s.access_log))
+    observed = Observability(SafetyNet(limited), c.metrics, log_requests=s.access_log)
+    # Security headers outermost: also on the 500s, 429s and 413s the inner layers answer. The server
+    # span (traces on) encloses the rest, so the access log line and every inner span belong to it.
+    return SecurityHeaders(with_server_spans(observed, c.tracing))
 
 
 def create_app(c: Container) -> ASGIApp:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,7 @@ from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.adapters.experiments import Experiment
 from futurebank.sandbox.adapters.flags import RolloutFlags
 from futurebank.sandbox.adapters.tokens import TokenService
+from futurebank.sandbox.adapters.tracing import Tracing
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.commands import CreatePayment, Message
 from futurebank.sandbox.entrypoints.contract import SECURITY
@@ -59,6 +61,8 @@ class Container:
     # writer SQLite allows anyway never hops between threads. PostgreSQL: the shared thread pool.
     writer: ThreadPoolExecutor | None = None
     kpi_relay: KpiRelay | None = None
+    # Traces (ADR-0021): the tracer provider, or none when SANDBOX_TRACES is off.
+    tracing: Tracing = field(default_factory=Tracing)
     faults: FaultInjector = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,9 +71,11 @@ class Container:
             self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
 
     async def call_sync(self, fn: Callable[[], T]) -> T:
-        """Run blocking database work off the event loop."""
+        """Run blocking database work off the event loop, in the request's context (its correlation
+        id and current span: the work's log lines and spans belong to the request)."""
         if self.writer is not None:
-            return await asyncio.get_running_loop().run_in_executor(self.writer, fn)
+            run = functools.partial(contextvars.copy_context().run, fn)
+            return await asyncio.get_running_loop().run_in_executor(self.writer, run)
         return await run_in_threadpool(fn)
 
     async def handle(self, message: Message[T], actor: Actor) -> T:
@@ -98,6 +104,7 @@ class Container:
             self.kpi_relay.stop()
         if self.writer is not None:
             self.writer.shutdown(wait=True)
+        self.tracing.shutdown()
 
 
 def container(request: Request) -> Container:

@@ -1,7 +1,8 @@
 """Pure ASGI middleware (cheaper than BaseHTTPMiddleware, and it can see every byte).
 
-Order, outermost first: ``Observability`` (correlation id, metrics, access log) → ``SafetyNet``
-(never a stack trace) → ``RateLimit`` → ``BodyLimit`` → the FastAPI app.
+Order, outermost first: (with traces on, the ASGI instrumentation's server span, see
+``entrypoints/tracing.py``) → ``Observability`` (correlation id, metrics, access log, ``traceresponse``)
+→ ``SafetyNet`` (never a stack trace) → ``RateLimit`` → ``BodyLimit`` → the FastAPI app.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from futurebank.sandbox.adapters.tokens import InvalidToken, TokenService
@@ -21,6 +23,7 @@ from futurebank.sandbox.entrypoints.constants import UUID_RE
 from futurebank.sandbox.entrypoints.context import correlation_id_var
 from futurebank.sandbox.entrypoints.observability import Metrics
 from futurebank.sandbox.entrypoints.problems import ProblemError, problem_response, uri_reference
+from futurebank.sandbox.entrypoints.tracing import TRACERESPONSE, name_server_span, traceresponse
 
 access_log = logging.getLogger("futurebank.sandbox.access")
 error_log = logging.getLogger("futurebank.sandbox.errors")
@@ -56,13 +59,18 @@ class Observability:
         scope.setdefault("state", {})["correlation_id"] = cid
         started = time.perf_counter()
         status = 500
-        cid_header = (b"x-correlation-id", cid.encode("ascii"))
+        added = [(b"x-correlation-id", cid.encode("ascii"))]
+        span = trace.get_current_span()  # the server span when traces are on
+        if span.get_span_context().is_valid:
+            added.append((TRACERESPONSE, traceresponse(span.get_span_context())))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message = {**message, "headers": [*message.get("headers", []), cid_header]}
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+                if span.is_recording():  # routed by now, and the span ends with the response
+                    name_server_span(span, scope, cid)
             await send(message)
 
         try:

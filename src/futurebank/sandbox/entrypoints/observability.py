@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -67,7 +68,8 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, correlation id, and any extras."""
+    """One JSON object per line: time, level, logger, message, correlation id, the trace and span
+    ids when the line is written inside a trace (traces on, ADR-0021), and any extras."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -78,6 +80,10 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
             "correlation_id": getattr(record, "correlation_id", None) or current_correlation_id(),
         }
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = f"{span.trace_id:032x}"
+            entry["span_id"] = f"{span.span_id:016x}"
         for key, value in vars(record).items():
             if key not in _STANDARD and key not in entry:
                 entry[key] = value

@@ -6,6 +6,10 @@ the bus owns; commits. ``CreatePayment`` runs under its idempotency key: the bus
 request's fingerprint from the command's fields and stores the outcome (the payment's id, or the
 refusal) with the payment in the same transaction, so a retry gets the same outcome. Nothing here
 knows HTTP: the entry points render what ``handle`` returns or raises.
+
+With a tracer (ADR-0021) each message handled is one span named after the message's class
+(``CreatePayment``, ``GetBalances``), a child of the current span (the HTTP request's); inside a
+trace the caller did not sample, no span is started at all.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
+
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.domain import commands as cmd
@@ -138,6 +145,7 @@ class MessageBus:
         idempotency_wait_s: float = 5.0,
         first_party_clients: Collection[str] = (),
         kpi: KpiRecorder | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self.db = db
         self.kpi = kpi
@@ -147,11 +155,39 @@ class MessageBus:
         self.first_party_clients = frozenset(first_party_clients)
         self.inflight = InFlight()
         self.handlers: dict[type[Any], h.Handler] = {**h.HANDLERS, **sustainability.HANDLERS}
+        self.tracer = tracer
+
+    @contextmanager
+    def _span(self, message: Message[Any]) -> Iterator[None]:
+        """The message's span, unless the current trace is one the caller did not sample. A refusal
+        (``DomainError``) is an answer, not a fault: the span keeps its code, not an error status."""
+        parent = trace.get_current_span().get_span_context()
+        if self.tracer is None or (parent.is_valid and not parent.trace_flags.sampled):
+            yield
+            return
+        with self.tracer.start_as_current_span(
+            type(message).__name__, record_exception=False, set_status_on_exception=False
+        ) as span:
+            try:
+                yield
+            except DomainError as exc:
+                span.set_attribute("futurebank.error_code", exc.code)
+                raise
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
 
     def handle(self, message: Message[R], actor: h.Actor) -> R:
         """Run one message in one transaction; commit on success, roll back on any error."""
         if isinstance(message, cmd.CreatePayment):
             return cast(R, self.pay(message, actor).payment)
+        if self.tracer is None:
+            return self._handle(message, actor)
+        with self._span(message):
+            return self._handle(message, actor)
+
+    def _handle(self, message: Message[R], actor: h.Actor) -> R:
         with UnitOfWork(self.db) as uow:
             cx = self._context(uow, actor, message)
             result = self.handlers[type(message)](message, cx)
@@ -179,6 +215,12 @@ class MessageBus:
         retry of a refused request gets the same refusal, as the first answer promised. A refusal
         raises its ``DomainError`` (with ``Replayed`` as its cause when it is a replay).
         """
+        if self.tracer is None:
+            return self._pay(command, actor)
+        with self._span(command):
+            return self._pay(command, actor)
+
+    def _pay(self, command: cmd.CreatePayment, actor: h.Actor) -> PaymentOutcome:
         scope = (actor.client_id, actor.customer_id or "", command.idempotency_key)
         print_ = payment_fingerprint(command)
         wait_ms = int(self.idempotency_wait_s * 1000)

@@ -106,7 +106,7 @@ def cmd_rollout_evaluate(args: argparse.Namespace) -> int:
         load_gates,
     )
     from futurebank.spec.rules import SpecFileError
-    from futurebank.spec.slo import load_slos
+    from futurebank.spec.slo import WINDOW, load_slos
 
     root = Path(args.root)
     try:
@@ -114,8 +114,6 @@ def cmd_rollout_evaluate(args: argparse.Namespace) -> int:
     except SpecFileError as exc:
         print(f"{exc.finding.located(root)}: {exc.finding.message()}", file=sys.stderr)
         return 2
-    from futurebank.spec.slo import WINDOW
-
     if not WINDOW.match(args.window):
         print(f"error: --window {args.window!r} is not a window such as 15m, 6h or 14d", file=sys.stderr)
         return 2

@@ -14,32 +14,21 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import uvicorn
 
 from futurebank import serve
+from helpers.browser import BrowserPage, offline_browser
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Route
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
 DEMO_GRANT = "urn:futurebank:params:oauth:grant-type:demo-customer"
@@ -93,61 +82,13 @@ def served_with_site(site_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     yield from _serve(site_dir, monkeypatch, tmp_path / "data")
 
 
-@dataclass
-class Browser:
-    page: Page
-    requests: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-    script_errors: list[str] = field(default_factory=list)
-    policy_violations: list[str] = field(default_factory=list)
-
-    def assert_stayed_home(self) -> None:
-        hosts = {urlsplit(url).hostname for url in self.requests}
-        assert self.requests and hosts == {"127.0.0.1"}, f"requests left 127.0.0.1: {sorted(hosts)}"
-        assert self.blocked == [], f"requests to other hosts: {self.blocked}"
-        assert self.script_errors == [], f"script errors: {self.script_errors}"
-        assert self.policy_violations == [], f"CSP violations: {self.policy_violations}"
+Browser = BrowserPage
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`"
-            " (or `scripts/bootstrap.sh chromium`)",
-            pytrace=False,
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright for Python is missing: run `make setup`", pytrace=False)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = chromium.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        state = Browser(page)
-
-        def record_and_filter(route: Route) -> None:
-            url = route.request.url
-            state.requests.append(url)
-            if urlsplit(url).hostname == "127.0.0.1":
-                route.continue_()
-            else:
-                state.blocked.append(url)
-                route.abort("blockedbyclient")
-
-        context.route("**/*", record_and_filter)
-        page.on("pageerror", lambda error: state.script_errors.append(str(error)))
-        context.on(
-            "console",
-            lambda m: state.policy_violations.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        try:
-            yield state
-        finally:
-            context.close()
-            chromium.close()
+    with offline_browser(frozenset({"127.0.0.1"})) as state:
+        yield state
 
 
 def _sign_in(page: Page, base: str, customer: str = "anna") -> None:

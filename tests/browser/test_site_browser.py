@@ -15,32 +15,19 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
 
 from futurebank import serve
+from helpers.browser import BrowserPage, offline_browser
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Route
+    pass
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 @pytest.fixture(scope="session")
@@ -64,55 +51,10 @@ def site_url(site_dir: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@dataclass
-class BrowserPage:
-    """A page plus what it tried to do that it must not: reach another host or throw a script error."""
-
-    page: Page
-    blocked: list[str] = field(default_factory=list)
-    script_errors: list[str] = field(default_factory=list)
-    policy_violations: list[str] = field(default_factory=list)
-
-
 @pytest.fixture
 def browser_page(site_url: str) -> Iterator[BrowserPage]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's Chromium with `apt-get install chromium`"
-            " (or `scripts/bootstrap.sh chromium`)",
-            pytrace=False,
-        )
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright for Python is missing: run `make setup`", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        state = BrowserPage(page)
-
-        def only_loopback(route: Route) -> None:
-            # every request of the context passes here; anything not on the loopback server is refused
-            if urlsplit(route.request.url).hostname in LOOPBACK_HOSTS:
-                route.continue_()
-            else:
-                state.blocked.append(route.request.url)
-                route.abort("blockedbyclient")
-
-        context.route("**/*", only_loopback)
-        page.on("pageerror", lambda error: state.script_errors.append(str(error)))
-        # Chromium reports a Content-Security-Policy violation on the console; nothing is thrown.
-        page.on(
-            "console",
-            lambda m: state.policy_violations.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        try:
-            yield state
-        finally:
-            context.close()
-            browser.close()
+    with offline_browser() as state:
+        yield state
 
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from futurebank.sandbox.adapters.tokens import InvalidToken, KeyStore, TokenService
 from futurebank.sandbox.config import Settings
@@ -176,3 +177,52 @@ def test_payment_fingerprint_follows_the_command_fields() -> None:
         CreatePayment("k1", "a", "1.00", "RUB", creditor_account_number="b"),
     ):
         assert payment_fingerprint(changed) != payment_fingerprint(base)
+
+
+def test_an_echoed_field_the_contract_declares_in_one_branch_only_stops_the_sandbox(tmp_path: Path) -> None:
+    from futurebank.sandbox.entrypoints.contract import CONTRACT, ContractMismatch, request_properties
+
+    doc = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    del doc["components"]["schemas"]["PaymentToCustomerAccount"]["properties"]["remittance_information"]
+    broken = tmp_path / "openapi.yaml"
+    broken.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    schemas = ("PaymentToOwnAccount", "PaymentToCustomerAccount")
+    with pytest.raises(
+        ContractMismatch, match="'remittance_information' is not declared in PaymentToCustomerAccount"
+    ):
+        request_properties(schemas, ["remittance_information"], broken)
+    doc["components"]["schemas"]["PaymentToCustomerAccount"]["properties"]["remittance_information"] = {
+        "type": "string",
+        "maxLength": 10,
+    }
+    broken.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(ContractMismatch, match="differs between"):
+        request_properties(schemas, ["remittance_information"], broken)
+
+
+def test_echoed_fields_take_their_checks_from_the_contract_property() -> None:
+    from futurebank.sandbox.entrypoints.contract import ContractMismatch
+    from futurebank.sandbox.entrypoints.validation import payment_initiation_model
+
+    prop = {"type": "string", "description": "Must be two digits.", "maxLength": 2, "pattern": "^[0-9]{2}$"}
+    model = payment_initiation_model(("note",), {"note": prop})
+    good = {
+        "debtor_account_id": "20000000-0000-4000-8000-000000000001",
+        "creditor_account_id": "20000000-0000-4000-8000-000000000002",
+        "amount": {"amount": "1.00", "currency": "RUB"},
+    }
+    assert model.model_validate_json(json.dumps({**good, "note": "42"})).model_dump()["note"] == "42"
+    for bad, kind, words in (
+        ("4x", "PATTERN", "Must be two digits."),
+        ("123", "string_too_long", "at most 2"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            model.model_validate_json(json.dumps({**good, "note": bad}))
+        error = caught.value.errors()[0]
+        assert error["type"] == kind and words in error["msg"]
+    with pytest.raises(ValidationError):  # free text: bidi controls refused whatever the pattern says
+        payment_initiation_model(("note",), {"note": {"type": "string"}}).model_validate_json(
+            json.dumps({**good, "note": "a\u202eb"})
+        )
+    with pytest.raises(ContractMismatch, match="plain string property"):
+        payment_initiation_model(("note",), {"note": {"type": "integer"}})

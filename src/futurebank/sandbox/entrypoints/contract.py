@@ -1,9 +1,11 @@
 """What the HTTP edge reads from the contract file (docs/api/openapi.yaml) instead of typing it
-again: each operation's required scopes (its ``security`` entry) and the scopes a client app may
-hold for itself (the client credentials flow)."""
+again: each operation's required scopes (its ``security`` entry), the scopes a client app may hold
+for itself (the client credentials flow), and the schema of each request field the payer's text
+passes through (so adding such a field is adding it to the contract and the command)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,3 +42,31 @@ def load_security(path: Path = CONTRACT) -> dict[str, OperationSecurity]:
 
 
 SECURITY = load_security()
+
+
+class ContractMismatch(RuntimeError):
+    """The code asks the contract for something it does not declare: the sandbox refuses to start."""
+
+
+def request_properties(
+    schemas: tuple[str, ...], names: Iterable[str], path: Path = CONTRACT
+) -> dict[str, dict[str, Any]]:
+    """Each named field's property schema in the request body ``schemas`` (the branches of one
+    ``oneOf`` body). Every branch must declare the field, and alike: the branches differ only in the
+    fields that tell them apart."""
+    doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    declared = doc["components"]["schemas"]
+    found: dict[str, dict[str, Any]] = {}
+    for name in names:
+        variants = [declared[schema].get("properties", {}).get(name) for schema in schemas]
+        missing = [schema for schema, prop in zip(schemas, variants, strict=True) if prop is None]
+        if missing:
+            raise ContractMismatch(
+                f"{path.name}: request field {name!r} is not declared in {', '.join(missing)}"
+            )
+        if any(prop != variants[0] for prop in variants[1:]):
+            raise ContractMismatch(
+                f"{path.name}: request field {name!r} differs between {', '.join(schemas)}"
+            )
+        found[name] = variants[0]
+    return found

@@ -14,13 +14,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
+from futurebank.sandbox.domain.commands import CreatePayment, echoed_fields
 from futurebank.sandbox.entrypoints.constants import UUID_RE
+from futurebank.sandbox.entrypoints.contract import ContractMismatch, request_properties
 from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError
 
 # RFC 3339 date-time: a full date, "T" (or "t"/space is not allowed here), time, and an offset.
@@ -118,23 +121,62 @@ class PositiveMoneyIn(_Strict):
     ]
 
 
-class PaymentInitiationIn(_Strict):
+class PaymentInitiationFields(_Strict):
+    """The fields the service reads itself; the echoed ones are added from the contract below."""
+
     debtor_account_id: UuidStr
     creditor_account_id: UuidStr | None = None
     creditor_account_number: (
         Annotated[str, _matching(r"^[0-9]{20}$", "Must be an account number of exactly 20 digits.")] | None
     ) = None
     amount: PositiveMoneyIn
-    remittance_information: Annotated[str, Field(max_length=140), AfterValidator(_plain_text)] | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_creditor(self) -> PaymentInitiationIn:
+    def _exactly_one_creditor(self) -> PaymentInitiationFields:
         given = [f for f in ("creditor_account_id", "creditor_account_number") if f in self.model_fields_set]
         if len(given) != 1:
             raise PydanticCustomError(
                 "ONE_OF", "Give exactly one of creditor_account_id and creditor_account_number."
             )
         return self
+
+
+# The contract's PlainText pattern, which _plain_text checks with its own message.
+PLAIN_TEXT_PATTERN = "^[^\\x00-\\x1F\\x7F-\\x9F\\u202A-\\u202E\\u2066-\\u2069]*$"
+PAYMENT_BODY_SCHEMAS = ("PaymentToOwnAccount", "PaymentToCustomerAccount")
+_TEXT_PROPERTY_KEYWORDS = {"type", "description", "maxLength", "minLength", "pattern", "examples"}
+
+
+def echoed_text_field(name: str, prop: dict[str, Any]) -> Any:
+    """The type of an optional free-text request field, from its contract property: its length
+    limits and pattern, every free text refused with control or bidi characters, and a pattern
+    error worded by the property's own description (never the regular expression)."""
+    if prop.get("type") != "string" or set(prop) - _TEXT_PROPERTY_KEYWORDS:
+        raise ContractMismatch(
+            f"openapi.yaml: request field {name!r} must be a plain string property (type, description,"
+            " maxLength, minLength, pattern, examples) for the sandbox to derive its check"
+        )
+    checks: list[Any] = [Field(max_length=prop.get("maxLength"), min_length=prop.get("minLength"))]
+    checks.append(AfterValidator(_plain_text))
+    pattern = prop.get("pattern")
+    if pattern and pattern != PLAIN_TEXT_PATTERN:
+        # ECMA-262 and Python agree on the \xNN and \uNNNN escapes and anchors used in the contract.
+        words = prop.get("description") or f"Must have the form the contract gives for {name}."
+        checks.append(_matching(pattern, words))
+    return Annotated[str, *checks] | None
+
+
+def payment_initiation_model(
+    echoed: tuple[str, ...], properties: dict[str, dict[str, Any]]
+) -> type[PaymentInitiationFields]:
+    """createPayment's body: the service's own fields plus one optional field per echoed command
+    field (``domain.commands.ECHOED``), checked as the contract declares it."""
+    extra: dict[str, Any] = {name: (echoed_text_field(name, properties[name]), None) for name in echoed}
+    return create_model("PaymentInitiationIn", __base__=PaymentInitiationFields, __module__=__name__, **extra)
+
+
+_ECHOED = echoed_fields(CreatePayment)
+PaymentInitiationIn = payment_initiation_model(_ECHOED, request_properties(PAYMENT_BODY_SCHEMAS, _ECHOED))
 
 
 Permission = Literal["accounts", "balances", "transactions"]

@@ -11,14 +11,16 @@ from futurebank.sandbox.domain import commands as cmd
 from futurebank.sandbox.domain import queries as q
 from futurebank.sandbox.entrypoints import representations as rep
 from futurebank.sandbox.entrypoints.toolkit import ApiCall, IdempotencyKey, PageCall, PaymentId, json_body
-from futurebank.sandbox.entrypoints.validation import PaymentInitiationIn
+from futurebank.sandbox.entrypoints.validation import PaymentInitiationFields, PaymentInitiationIn
 
 router = APIRouter()
 
 
 @router.post("/payments", operation_id="createPayment")
 async def create_payment(
-    call: ApiCall, key: IdempotencyKey, body: Annotated[PaymentInitiationIn, json_body(PaymentInitiationIn)]
+    call: ApiCall,
+    key: IdempotencyKey,
+    body: Annotated[PaymentInitiationFields, json_body(PaymentInitiationIn)],
 ) -> Response:
     # The body's fields are the command's (amount flattened): a new field passes through by name.
     fields = body.model_dump(exclude={"amount"})

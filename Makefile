@@ -62,8 +62,9 @@ test: ## set up everything and run every check (each stage says what it runs and
 	@$(STAGE) "pytest (all tiers)" env FUTUREBANK_SITE_DIR=$(SITE) .venv/bin/pytest --ignore=tests/acceptance
 	@$(STAGE) --summary
 
-test-fast: setup ## the edit loop: unit and integration tests on SQLite only (no PostgreSQL, no browser)
+test-fast: ## the edit loop: unit and integration tests on SQLite only (no PostgreSQL; the first run installs the other tools those tests use)
 	@rm -f build/stages.log
+	@$(STAGE) "set-up" scripts/bootstrap.sh python graphviz chromium node prometheus
 	@$(STAGE) "unit + integration (SQLite)" .venv/bin/pytest tests/unit tests/integration -m "not postgres" -q
 	@$(STAGE) --summary
 

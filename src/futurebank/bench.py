@@ -1,6 +1,7 @@
 """Benchmark of the sandbox's transfer path: ``python -m futurebank.bench``.
 
-One run measures three things on the same database engine, so the figures explain each other:
+One run measures three things on the same database engine, so the figures explain each other, and
+two ceilings of the decided stack (ADR-0024):
 
 1. **Service over HTTP.** The sandbox runs in its own process (uvicorn, production settings); a
    driver in another process keeps ``--concurrency`` keep-alive connections busy with
@@ -12,6 +13,9 @@ One run measures three things on the same database engine, so the figures explai
 3. **The database alone.** The recorded statements replayed on another fresh copy through the bare
    driver (sqlite3 / psycopg), one transaction per transfer: the commit rate of the same writes with
    no service at all.
+4. **The stack's ceilings.** The same statements through SQLAlchemy's driver layer alone
+   (``exec_driver_sql``: no ORM, no compilation, no logic), and an empty FastAPI route
+   (``bench_floor``) served and driven like the sandbox: what any service on this stack reaches at best.
 
 It prints transfers/s and p50/p95/p99 latency, the ratios between the three, server and driver CPU
 per transfer, the machine's load, and checks afterwards that no money was created or lost. The
@@ -300,6 +304,77 @@ def raw_replay(
     return len(recorded) / elapsed, cpu / max(1, len(recorded))
 
 
+def sqlalchemy_replay(
+    url: str | None, data_dir: Path, recorded: list[list[tuple[str, Any, bool]]]
+) -> tuple[float, float]:
+    """The same statements through SQLAlchemy's own driver layer (``Connection.exec_driver_sql``, one
+    transaction per transfer): no ORM, no statement compilation, no service logic. No service layer
+    built on SQLAlchemy can beat this rate, so its ratio to the bare driver is the decided stack's
+    ceiling for the service-layer ratio (ADR-0024)."""
+    db = _fresh_database(url, data_dir)
+    started, cpu0 = time.perf_counter(), time.process_time()
+    with db.engine.connect() as conn:
+        for statements in recorded:
+            with conn.begin():  # BEGIN IMMEDIATE on SQLite, as the service's transactions
+                for statement, params, many in statements:
+                    if statement in ("BEGIN IMMEDIATE", "BEGIN"):
+                        continue
+                    conn.exec_driver_sql(statement, list(params) if many else params)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    db.dispose()
+    return len(recorded) / elapsed, cpu / max(1, len(recorded))
+
+
+def http_floor_run(plan: Plan, args: argparse.Namespace, log: Path) -> dict[str, Any]:
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "futurebank.bench", "--floor-server", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise SystemExit(f"the HTTP floor server did not start; see {log}") from None
+                time.sleep(0.1)
+        cfg = {
+            "port": port,
+            "tokens": plan.tokens,
+            "pairs": plan.pairs,
+            "transfers": args.transfers,
+            "warmup": args.warmup,
+            "concurrency": args.concurrency,
+        }
+        cpu_before = cpu_seconds(proc.pid)
+        driver = subprocess.run(
+            [sys.executable, "-m", "futurebank.bench", "--drive", json.dumps(cfg)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        server_cpu = cpu_seconds(proc.pid) - cpu_before
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    run = json.loads(driver.stdout)
+    lat = sorted(run["latencies"])
+    return {
+        "requests_per_s": round(len(lat) / run["elapsed_s"], 1),
+        "p99_ms": round(percentile(lat, 0.99) * 1000, 2),
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / (len(lat) + args.warmup), 3),
+        "statuses": run["statuses"],
+    }
+
+
 # --- the server ----------------------------------------------------------------------------------------
 
 
@@ -583,6 +658,8 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     # 2. the service layer without HTTP, recording every statement; 3. the same statements, bare driver
     layer_rate, layer_cpu, recorded = service_layer_run(url, work / "layer", args.transfers)
     raw_rate, raw_cpu = raw_replay(url, work / "raw", recorded)
+    sqla_rate, sqla_cpu = sqlalchemy_replay(url, work / "sqlalchemy", recorded)
+    http_floor = http_floor_run(plan, args, work / "floor-server.log")
     server_cpu_ms = server_cpu * 1000 / (len(lat) + args.warmup)
     # CPU per transfer by layer: the database driver, what the service layer adds on top of it,
     # and what HTTP (uvicorn, FastAPI, middleware, JSON) adds on top of the service layer.
@@ -635,6 +712,18 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
             "service_layer_over_database": round(layer_rate / raw_rate, 3),
             "http_over_service_layer": round(rate / layer_rate, 3),
         },
+        # What the decided stack allows at best on this machine (ADR-0024): SQLAlchemy's driver layer
+        # alone over the same statements, and a FastAPI route that does nothing, driven alike.
+        "stack_ceilings": {
+            "sqlalchemy_driver_layer_commits_per_s": round(sqla_rate, 1),
+            "sqlalchemy_driver_layer_cpu_ms_per_transfer": round(sqla_cpu * 1000, 3),
+            "http_floor": http_floor,
+            "service_layer_over_database_at_best": round(sqla_rate / raw_rate, 3),
+            # both costs in one process, one after the other: 1 / (1/a + 1/b)
+            "http_over_database_at_best": round(
+                1 / (1 / sqla_rate + 1 / http_floor["requests_per_s"]) / raw_rate, 3
+            ),
+        },
         "ledger_check": check,
         "footprint_6_months": footprint,
         "flag_evaluation": flags,
@@ -661,6 +750,12 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
         f"CPU/transfer:  database driver {cpu_by_layer['database_driver_ms']} ms"
         f" + service layer {cpu_by_layer['service_layer_ms']} ms + HTTP {cpu_by_layer['http_ms']} ms"
         f" (the largest share is what limits the rate)",
+        f"stack ceiling: SQLAlchemy's driver layer alone {sqla_rate:.1f} commits/s"
+        f" ({sqla_cpu * 1000:.3f} ms CPU); an empty FastAPI route"
+        f" {http_floor['requests_per_s']} requests/s ({http_floor['server_cpu_ms_per_request']} ms CPU)",
+        f"               so at best: service layer/database"
+        f" {result['stack_ceilings']['service_layer_over_database_at_best']},"
+        f" HTTP/database {result['stack_ceilings']['http_over_database_at_best']} (ADR-0024)",
         f"ledger check:  {check}",
         f"load average:  before {load_before}, after {load_after}  ({os.cpu_count()} CPUs)",
         _footprint_line(footprint),
@@ -716,12 +811,19 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the second run on a throwaway PostgreSQL server",
     )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: run as the driver process
+    parser.add_argument("--floor-server", type=int, help=argparse.SUPPRESS)  # internal: the HTTP floor
     parser.add_argument(
         "--footprint-only", action="store_true", help="only the six-month carbon-footprint read"
     )
     args = parser.parse_args(argv)
     if args.drive:
         return drive_main(args.drive)
+    if args.floor_server:
+        from futurebank.bench_floor import floor_app
+        from futurebank.sandbox.entrypoints.http_server import serve
+
+        serve(floor_app(), "127.0.0.1", args.floor_server)
+        return 0
     if args.footprint_only:
         fp_dir = Path("build/bench") / "footprint"
         shutil.rmtree(fp_dir, ignore_errors=True)

@@ -120,9 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{site}/index.html not found: build the site first (make site)", file=sys.stderr)
         return 2
 
-    import uvicorn
-
-    from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
+    from futurebank.sandbox.entrypoints.http_server import serve
     from futurebank.sandbox.entrypoints.observability import configure_logging
 
     configure_logging()
@@ -151,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HTTP_PROTOCOL)
+        serve(app, args.host, args.port)
     finally:
         if prometheus is not None:
             prometheus.stop()

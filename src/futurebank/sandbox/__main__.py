@@ -64,22 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     from futurebank.sandbox import bootstrap
 
     if args.command == "serve":
-        import uvicorn
-
         from futurebank.sandbox.entrypoints.app import create_app
-        from futurebank.sandbox.entrypoints.http_server import HTTP_PROTOCOL
+        from futurebank.sandbox.entrypoints.http_server import serve as serve_http
         from futurebank.sandbox.entrypoints.observability import configure_logging
 
         if not os.environ.get("SANDBOX_ISSUER"):  # the origin it is served on (the console names it)
             settings = Settings.from_env(issuer=f"http://{args.host}:{args.port}/api/v1")
         configure_logging()
-        uvicorn.run(
-            create_app(bootstrap.bootstrap(settings)),
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            http=HTTP_PROTOCOL,
-        )
+        serve_http(create_app(bootstrap.bootstrap(settings)), args.host, args.port)
         return 0
     db = bootstrap.open_database(settings)
     try:

@@ -51,6 +51,17 @@ def test_bench_smoke(tmp_path: Path) -> None:
         and result["service_layer_no_http"]["transfers_per_s"] > 0
     )
     assert "transfers/s" in done.stdout and "p99" in done.stdout
+    # ADR-0024: the stack's ceilings are measured in the same run and the "at best" ratios follow from them.
+    ceilings = result["stack_ceilings"]
+    raw = result["database_alone"]["commits_per_s"]
+    sqla = ceilings["sqlalchemy_driver_layer_commits_per_s"]
+    empty_route = ceilings["http_floor"]["requests_per_s"]
+    assert sqla > 0 and empty_route > 0 and ceilings["http_floor"]["statuses"] == {"201": 120}
+    assert ceilings["service_layer_over_database_at_best"] == pytest.approx(sqla / raw, abs=0.001)
+    combined = 1 / (1 / sqla + 1 / empty_route) / raw
+    assert ceilings["http_over_database_at_best"] == pytest.approx(combined, abs=0.001)
+    assert "stack ceiling:" in done.stdout and "ADR-0024" in done.stdout
+    assert f"{sqla} commits/s; service layer / bare database at best" in render_bench(result)
     # The NFR page renders this very file (it once read keys the bench no longer wrote).
     page = render_bench(result)
     assert f"| Through HTTP | {result['http']['transfers_per_s']} transfers/s;" in page

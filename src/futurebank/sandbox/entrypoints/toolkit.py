@@ -284,7 +284,8 @@ def path_uuid(name: str, value: str) -> str:
 
 
 def path_id(name: str) -> Any:
-    def dependency(request: Request) -> str:
+    # async: FastAPI runs a plain ``def`` dependency in the thread pool, a thread hop per request
+    async def dependency(request: Request) -> str:
         return path_uuid(name, str(request.path_params[name]))
 
     return Depends(dependency)
@@ -304,7 +305,7 @@ def json_body(model: type[B]) -> Any:
     return Depends(dependency)
 
 
-def _idempotency_key(request: Request) -> str:
+async def _idempotency_key(request: Request) -> str:  # async: no thread hop (see path_id)
     key = request.headers.get("idempotency-key")
     if key is None:
         raise ProblemError(

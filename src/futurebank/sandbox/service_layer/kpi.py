@@ -49,8 +49,7 @@ class KpiRecorder:
             return
         if isinstance(result, Payment) and result.status != SETTLED:
             return  # only a settled payment is a completed one
-        customer = uow.customers.get(actor.customer_id)
-        birth = customer.date_of_birth if customer is not None else None
+        birth = uow.customers.date_of_birth(actor.customer_id)
         uow.kpi_outbox.add(
             KpiEvent(
                 new_id(),

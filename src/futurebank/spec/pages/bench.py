@@ -70,6 +70,7 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
             f"driver {cpu['database_driver_ms']} ms, service layer {cpu['service_layer_ms']} ms, "
             f"HTTP {cpu['http_ms']} ms",
         ),
+        *_ceiling_rows(figures.get("stack_ceilings")),
         (
             "Carbon footprint, six months of history",
             f"p50 {footprint['p50_ms']} ms, p95 {footprint['p95_ms']} ms",
@@ -79,6 +80,25 @@ def _rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         (f"Targets met (ratios above, p99 ≤ {targets['p99_ms']} ms, every transfer booked)", verdict),
     ]
     return rows
+
+
+def _ceiling_rows(ceilings: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """What the decided stack allows at best (ADR-0024); absent from reports older than it."""
+    if not ceilings:
+        return []
+    floor = ceilings["http_floor"]
+    return [
+        (
+            "Stack ceiling (ADR-0024): SQLAlchemy's driver layer alone, same statements",
+            f"{ceilings['sqlalchemy_driver_layer_commits_per_s']} commits/s; service layer / bare database"
+            f" at best {ceilings['service_layer_over_database_at_best']}",
+        ),
+        (
+            "Stack ceiling (ADR-0024): an empty FastAPI route, same driver",
+            f"{floor['requests_per_s']} requests/s ({floor['server_cpu_ms_per_request']} ms CPU each);"
+            f" HTTP / bare database at best {ceilings['http_over_database_at_best']}",
+        ),
+    ]
 
 
 def bench_latest(app: Sphinx) -> str:

@@ -325,6 +325,41 @@ def sqlalchemy_replay(
     return len(recorded) / elapsed, cpu / max(1, len(recorded))
 
 
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def drive_then_stop(
+    proc: subprocess.Popen[bytes], port: int, plan: Plan, args: argparse.Namespace
+) -> tuple[dict[str, Any], float]:
+    """Run the driver process against the server ``proc`` (listening on ``port``), stop the server,
+    and return the driver's report and the server's CPU seconds over the run."""
+    cfg = {
+        "port": port,
+        "tokens": plan.tokens,
+        "pairs": plan.pairs,
+        "transfers": args.transfers,
+        "warmup": args.warmup,
+        "concurrency": args.concurrency,
+    }
+    try:
+        cpu_before = cpu_seconds(proc.pid)
+        driver = subprocess.run(
+            [sys.executable, "-m", "futurebank.bench", "--drive", json.dumps(cfg)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        server_cpu = cpu_seconds(proc.pid) - cpu_before
+    finally:
+        stop(proc)
+    return json.loads(driver.stdout), server_cpu
+
+
 def http_floor_run(plan: Plan, args: argparse.Namespace, log: Path) -> dict[str, Any]:
     port = free_port()
     with log.open("wb") as out:
@@ -343,29 +378,10 @@ def http_floor_run(plan: Plan, args: argparse.Namespace, log: Path) -> dict[str,
                 if time.time() > deadline or proc.poll() is not None:
                     raise SystemExit(f"the HTTP floor server did not start; see {log}") from None
                 time.sleep(0.1)
-        cfg = {
-            "port": port,
-            "tokens": plan.tokens,
-            "pairs": plan.pairs,
-            "transfers": args.transfers,
-            "warmup": args.warmup,
-            "concurrency": args.concurrency,
-        }
-        cpu_before = cpu_seconds(proc.pid)
-        driver = subprocess.run(
-            [sys.executable, "-m", "futurebank.bench", "--drive", json.dumps(cfg)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        server_cpu = cpu_seconds(proc.pid) - cpu_before
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    run = json.loads(driver.stdout)
+    except BaseException:
+        stop(proc)
+        raise
+    run, server_cpu = drive_then_stop(proc, port, plan, args)
     lat = sorted(run["latencies"])
     return {
         "requests_per_s": round(len(lat) / run["elapsed_s"], 1),
@@ -627,29 +643,10 @@ def measure(url: str | None, work: Path, args: argparse.Namespace) -> dict[str, 
     server = start_server(port, work / "http", url, work / "server.log", access_log=not args.no_access_log)
     try:
         plan = make_plan(f"http://127.0.0.1:{port}")
-        cfg = {
-            "port": port,
-            "tokens": plan.tokens,
-            "pairs": plan.pairs,
-            "transfers": args.transfers,
-            "warmup": args.warmup,
-            "concurrency": args.concurrency,
-        }
-        cpu_before = cpu_seconds(server.pid)
-        driver = subprocess.run(
-            [sys.executable, "-m", "futurebank.bench", "--drive", json.dumps(cfg)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        server_cpu = cpu_seconds(server.pid) - cpu_before
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    http = json.loads(driver.stdout)
+    except BaseException:
+        stop(server)
+        raise
+    http, server_cpu = drive_then_stop(server, port, plan, args)
     lat = sorted(http["latencies"])
     ok = http["statuses"].get("201", 0)
     rate = len(lat) / http["elapsed_s"]

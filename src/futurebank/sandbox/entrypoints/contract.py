@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,20 @@ class OperationSecurity:
     customer_only: bool  # no client credentials token can hold these scopes: a customer must act
 
 
-def load_security(path: Path = CONTRACT) -> dict[str, OperationSecurity]:
+def _document(path: Path) -> dict[str, Any]:
+    """The contract, parsed once per version of the file however many tables are read from it."""
+    stat = path.stat()
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parse(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return doc
+
+
+def load_security(path: Path = CONTRACT) -> dict[str, OperationSecurity]:
+    doc = _document(path)
     flows = doc["components"]["securitySchemes"]["oauth2"]["flows"]
     app_scopes = set(flows["clientCredentials"]["scopes"])
     default = doc.get("security", [])
@@ -54,8 +67,7 @@ def request_properties(
     """Each named field's property schema in the request body ``schemas`` (the branches of one
     ``oneOf`` body). Every branch must declare the field, and alike: the branches differ only in the
     fields that tell them apart."""
-    doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    declared = doc["components"]["schemas"]
+    declared = _document(path)["components"]["schemas"]
     found: dict[str, dict[str, Any]] = {}
     for name in names:
         variants = [declared[schema].get("properties", {}).get(name) for schema in schemas]

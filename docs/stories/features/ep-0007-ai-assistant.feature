@@ -155,6 +155,31 @@ Feature: AI assistant
     Then the response lists 0 handoffs
 
   @US-0017 @failure
+  Scenario: After the agent closes the case the customer's next message is refused
+    Given the customer "anna" with a token for scopes "assistant"
+    When she starts a conversation with the assistant
+    And she tells the assistant "Позовите оператора, пожалуйста"
+    Given the client app "support-desk" with a client-credentials token for scopes "agent"
+    When it GETs "/assistant/handoffs"
+    Then the response field "data.0.handoff.handoff_id" is saved as "handoff"
+    When it POSTs to "/assistant/handoffs/{handoff}/accept" with body:
+      """json
+      {}
+      """
+    And it POSTs to "/assistant/handoffs/{handoff}/close" with body:
+      """json
+      {}
+      """
+    Then the response status is 200
+    And the response field "handoff.status" is "closed"
+    Given the customer "anna" with a token for scopes "assistant"
+    When she tells the assistant "Сколько денег на счёте?"
+    Then the response status is 409
+    And the problem code is "CONVERSATION_CLOSED"
+    When she GETs "/assistant/conversations/{conversation}/messages"
+    Then the response lists 3 messages
+
+  @US-0017 @failure
   Scenario: A customer's token cannot read the agents' queue
     Given the customer "anna" with a token for scopes "assistant"
     When she GETs "/assistant/handoffs"

@@ -168,6 +168,41 @@ def test_the_agent_works_the_queue(client: TestClient, anna: str) -> None:
     assert (missing.status_code, missing.json()["code"]) == (404, "RESOURCE_NOT_FOUND")
 
 
+def test_a_closed_conversation_takes_no_more_messages(client: TestClient) -> None:
+    """Change C-26: after the agent closes the case, neither a new question nor the confirmation of a
+    card-lock proposal made before the handoff is answered, and the transcript keeps what it had."""
+    anna = token_for(client, scopes="assistant cards:read cards:write")
+    cid = _start(client, anna)
+    proposal = _say(client, anna, cid, "Заблокируй мою карту")
+    card = proposal["proposed_action"]["card_id"]
+    handoff = client.post(
+        f"{API}/assistant/conversations/{cid}/handoff",
+        json={"reason": "customer_request"},
+        headers=bearer(anna),
+    )
+    hid = handoff.json()["handoff_id"]
+    agent = bearer(_agent(client))
+    assert client.post(f"{API}/assistant/handoffs/{hid}/accept", headers=agent).status_code == 200
+    assert client.post(f"{API}/assistant/handoffs/{hid}/close", headers=agent).status_code == 200
+    before = _transcript(client, anna, cid)
+    for body in (
+        {"text": "Сколько денег на счёте?"},
+        {"text": "Да", "confirmation_for": proposal["message_id"]},
+    ):
+        r = client.post(f"{API}/assistant/conversations/{cid}/messages", json=body, headers=bearer(anna))
+        assert (r.status_code, r.json()["code"]) == (409, "CONVERSATION_CLOSED"), r.text
+        assert "new conversation" in r.json()["detail"]
+    assert _transcript(client, anna, cid) == before
+    assert client.get(f"{API}/cards/{card}", headers=bearer(anna)).json()["controls"]["locked"] is False
+    again = client.post(
+        f"{API}/assistant/conversations/{cid}/handoff",
+        json={"reason": "customer_request"},
+        headers=bearer(anna),
+    )
+    assert again.status_code == 200 and again.json()["status"] == "closed"
+    _say(client, anna, _start(client, anna), "Сколько денег на счёте?")  # a new conversation is answered
+
+
 def test_another_agent_cannot_take_an_accepted_handoff(make_container: Callable[..., Container]) -> None:
     clients = {**DEMO_CLIENTS, "support-desk-2": "support-desk-2-secret"}
     staff = {"support-desk": "SA104233", "support-desk-2": "SA104234"}

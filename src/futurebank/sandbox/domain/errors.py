@@ -57,6 +57,13 @@ class ConversationChanged(DomainError):
     status = 409
 
 
+class ConversationClosed(DomainError):
+    """An agent closed the conversation's handoff: the customer starts a new conversation (change C-26)."""
+
+    code = "CONVERSATION_CLOSED"
+    status = 409
+
+
 class NotFound(DomainError):
     """Unknown id, or an id that belongs to somebody else: the two are indistinguishable on purpose."""
 

@@ -31,6 +31,7 @@ CODES: dict[str, tuple[int, str]] = {
     "IDEMPOTENCY_KEY_IN_FLIGHT": (409, "Idempotency-Key in flight"),
     "CONSENT_NOT_ACTIVE": (409, "Consent not active"),
     "CONVERSATION_CHANGED": (409, "Conversation changed"),
+    "CONVERSATION_CLOSED": (409, "Conversation closed"),
     "HANDOFF_CONFLICT": (409, "Handoff conflict"),
     "PAYLOAD_TOO_LARGE": (413, "Payload too large"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported media type"),

@@ -21,7 +21,7 @@ from typing import Protocol
 from futurebank.sandbox.adapters.db import Database
 from futurebank.sandbox.domain.assistant import Conversation, ConversationStatus, Handoff, Message
 from futurebank.sandbox.domain.audit import AuditRecord
-from futurebank.sandbox.domain.errors import HandoffConflict, NotFound
+from futurebank.sandbox.domain.errors import ConversationClosed, HandoffConflict, NotFound
 from futurebank.sandbox.service_layer.assistant import AssistantReads, AssistantService
 from futurebank.sandbox.service_layer.unit_of_work import UnitOfWork
 
@@ -209,6 +209,13 @@ class Conversations:
     ) -> Message:
         with self._one_at_a_time(conversation_id):
             conversation = self._owned(customer_id, conversation_id)
+            if conversation.status is ConversationStatus.CLOSED:
+                # The agent ended it: answering on would reopen a settled matter, and a confirmation
+                # could still act on a card after the agent closed the case.
+                raise ConversationClosed(
+                    "A support agent closed this conversation. "
+                    "Start a new conversation to ask something else."
+                )
             reply = self.assistant.send(conversation, text, confirmation_for, reads, now)
             self.store.save(conversation)
             return reply

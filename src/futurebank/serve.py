@@ -120,11 +120,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{site}/index.html not found: build the site first (make site)", file=sys.stderr)
         return 2
 
+    from futurebank.sandbox.entrypoints.contract import ContractMismatch
     from futurebank.sandbox.entrypoints.http_server import serve
     from futurebank.sandbox.entrypoints.observability import configure_logging
 
     configure_logging()
-    app = build_app(site, args.host, args.port)
+    try:
+        app = build_app(site, args.host, args.port)
+    except ContractMismatch as exc:
+        print(f"serve: the sandbox does not start: {exc}", file=sys.stderr)
+        return 2
     prometheus = None
     if args.prometheus_port:
         from futurebank import prometheus_server

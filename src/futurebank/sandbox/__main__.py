@@ -61,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.stage} is current: wrote {path} (a running sandbox reloads it)")
         return 0
 
-    from futurebank.sandbox import bootstrap
+    from futurebank.sandbox.entrypoints.contract import ContractMismatch
+
+    try:  # the request models are derived from the contract when the routes are imported
+        from futurebank.sandbox import bootstrap
+    except ContractMismatch as exc:
+        print(f"error: the sandbox does not start: {exc}", file=sys.stderr)
+        return 2
 
     if args.command == "serve":
         from futurebank.sandbox.entrypoints.app import create_app

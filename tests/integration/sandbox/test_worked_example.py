@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
@@ -183,3 +184,43 @@ def test_the_worked_example_works_in_the_files_it_names(tmp_path: Path) -> None:
     assert "ISO 20022 external purpose code" in lower["errors"][0]["detail"]  # words, not the regex
     assert "[A-Z]" not in lower["errors"][0]["detail"]
     assert (out["long"]["status"], out["long"]["body"]["errors"][0]["code"]) == (400, "MAX_LENGTH")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["futurebank.sandbox", "serve", "--port", "0"], ["futurebank.serve", "--site", "site", "--port", "0"]],
+    ids=["sandbox-serve", "make-run"],
+)
+def test_a_field_the_contract_does_not_declare_stops_the_start_with_one_clear_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Half the example (the command gets the field, the contract does not): the sandbox, alone or
+    behind ``make run``, refuses to start, exits 2 and says which field and which file, without a
+    traceback."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/index.html").write_text("<!doctype html><title>site</title>", encoding="utf-8")
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "docs", root / "docs")
+    _replace_once(
+        root / "src/futurebank/sandbox/domain/commands.py",
+        "    remittance_information: str | None = field(default=None, metadata=ECHOED)\n",
+        "    remittance_information: str | None = field(default=None, metadata=ECHOED)\n"
+        "    purpose_code: str | None = field(default=None, metadata=ECHOED)\n",
+    )
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in [k for k in env if k.startswith("SANDBOX_") or k == "DATABASE_URL"]:
+        del env[name]
+    env["SANDBOX_DATA_DIR"] = str(tmp_path / "data")
+    run = subprocess.run(
+        [sys.executable, "-m", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    last = run.stderr.strip().splitlines()[-1]
+    assert "purpose_code" in last and "openapi.yaml" in last, last

@@ -145,6 +145,17 @@ def make_the_change(root: Path) -> list[str]:
     ]
 
 
+def _run_copy(root: Path, cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Python on the copy's ``src/``, with none of this machine's sandbox configuration."""
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in [k for k in env if k.startswith("SANDBOX_") or k == "DATABASE_URL"]:
+        del env[name]
+    env["SANDBOX_DATA_DIR"] = str(cwd / "data")
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300
+    )
+
+
 def test_the_worked_example_names_at_most_five_files() -> None:
     named = files_the_example_names()
     assert 0 < len(named) <= 5, named
@@ -159,17 +170,7 @@ def test_the_worked_example_works_in_the_files_it_names(tmp_path: Path) -> None:
     touched = make_the_change(root)
     assert touched == files_the_example_names()
 
-    env = {**os.environ, "PYTHONPATH": str(root / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    for name in [k for k in env if k.startswith("SANDBOX_") or k == "DATABASE_URL"]:
-        del env[name]
-    run = subprocess.run(
-        [sys.executable, "-c", DRIVE, str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    run = _run_copy(root, tmp_path, ["-c", DRIVE, str(tmp_path / "data")])
     assert run.returncode == 0, run.stderr[-3000:]
     import json
 
@@ -208,18 +209,7 @@ def test_a_field_the_contract_does_not_declare_stops_the_start_with_one_clear_li
         "    remittance_information: str | None = field(default=None, metadata=ECHOED)\n"
         "    purpose_code: str | None = field(default=None, metadata=ECHOED)\n",
     )
-    env = {**os.environ, "PYTHONPATH": str(root / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
-    for name in [k for k in env if k.startswith("SANDBOX_") or k == "DATABASE_URL"]:
-        del env[name]
-    env["SANDBOX_DATA_DIR"] = str(tmp_path / "data")
-    run = subprocess.run(
-        [sys.executable, "-m", *command],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    run = _run_copy(root, tmp_path, ["-m", *command])
     assert run.returncode == 2, run.stderr[-3000:]
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
     last = run.stderr.strip().splitlines()[-1]

@@ -3,6 +3,7 @@ request validation, problem codes, configuration, seed-file checks."""
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from futurebank.sandbox.adapters.tokens import InvalidToken, KeyStore, TokenServ
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.domain.errors import InvalidCursor
 from futurebank.sandbox.domain.idempotency import Decision, StoredResponse, decide, fingerprint
+from futurebank.sandbox.entrypoints.contract import PROBLEM_CODES, ContractMismatch, load_problem_codes
 from futurebank.sandbox.entrypoints.middleware import TokenBucket
 from futurebank.sandbox.entrypoints.problems import CODES, uri_reference
 from futurebank.sandbox.entrypoints.validation import PaymentInitiationIn, parse_datetime
@@ -23,6 +25,7 @@ from futurebank.sandbox.service_layer.handlers import masked_name
 from futurebank.sandbox.service_layer.seed import SeedError, _expiry, default_seed_path, seed
 
 CONTRACT = Path(__file__).resolve().parents[3] / "docs" / "api" / "openapi.yaml"
+SANDBOX_SOURCE = Path(__file__).resolve().parents[3] / "src" / "futurebank" / "sandbox"
 
 
 def test_fingerprint_ignores_key_order_not_content() -> None:
@@ -118,9 +121,48 @@ def test_payment_model_is_strict() -> None:
             PaymentInitiationIn.model_validate_json(json.dumps({**good, **change}))
 
 
-def test_problem_codes_are_the_contracts() -> None:
-    contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
-    assert set(CODES) == set(contract["components"]["schemas"]["Problem"]["properties"]["code"]["enum"])
+def _codes_the_sandbox_answers_with() -> set[str]:
+    """Every code literal the sandbox raises or answers: a domain error's ``code`` and the first
+    argument (or ``code=``) of ProblemError and problem_response."""
+    found: set[str] = set()
+    for path in SANDBOX_SOURCE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "code" for t in node.targets
+            ):
+                value = node.value
+            elif isinstance(node, ast.Call) and getattr(node.func, "id", "") in {
+                "ProblemError",
+                "problem_response",
+            }:
+                value = (
+                    node.args[0]
+                    if node.args
+                    else next((k.value for k in node.keywords if k.arg == "code"), None)
+                )
+            else:
+                continue
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                found.add(value.value)
+    return found
+
+
+def test_every_code_the_sandbox_answers_with_is_in_the_contracts_table() -> None:
+    answered = _codes_the_sandbox_answers_with() - {"DOMAIN_ERROR"}  # the abstract base's placeholder
+    assert len(answered) > 20  # the scan sees the codes (it would pass vacuously on an empty set)
+    assert answered <= set(CODES), sorted(answered - set(CODES))
+
+
+def test_an_unreadable_code_table_stops_the_sandbox(tmp_path: Path) -> None:
+    broken = tmp_path / "problem-codes.yaml"
+    for text in ("codes: [{code: X}]", "codes: [", "nothing: here"):
+        broken.write_text(text, encoding="utf-8")
+        with pytest.raises(ContractMismatch, match="cannot read the stable error codes"):
+            load_problem_codes(broken)
+    assert load_problem_codes(PROBLEM_CODES)["INSUFFICIENT_FUNDS"] == (422, "Insufficient funds")
+
+
+def test_uri_reference_percent_encodes_what_is_not_ascii() -> None:
     assert uri_reference("/api/v1/cards/\u009eq%/controls") == "/api/v1/cards/%C2%9Eq%/controls"
 
 

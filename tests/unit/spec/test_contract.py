@@ -224,6 +224,22 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
             "OP-updateCardControls 422",
         )
     ],
+    "R-84-problem-codes-table": [
+        (
+            "api/problem-codes.yaml",
+            "- code: CARD_CLOSED\n  status: 422\n",
+            "- code: CARD_CLOSED\n  status: 200\n",
+            "CARD_CLOSED",
+        ),
+        ("api/problem-codes.yaml", "- code: CARD_CLOSED\n", "- code: SAME_ACCOUNT\n", "SAME_ACCOUNT"),
+        ("entities/Problem.schema.yaml", "    - CARD_CLOSED\n", "", "ENT-Problem"),
+        (
+            "api/openapi.yaml",
+            "            - CARD_CLOSED\n",
+            "            - CARD_CLOSED\n            - CARD_LOST\n",
+            "Problem",
+        ),
+    ],
     "R-41-asyncapi-valid": [("api/asyncapi.yaml", "    x-stories: [US-0002]\n", "", "EVT-consentRevoked")],
     "R-42-versioned-server": [
         (

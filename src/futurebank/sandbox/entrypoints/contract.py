@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 CONTRACT = Path(__file__).resolve().parents[4] / "docs" / "api" / "openapi.yaml"
+PROBLEM_CODES = CONTRACT.with_name("problem-codes.yaml")  # the stable error codes (guideline API-012)
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -59,6 +60,16 @@ SECURITY = load_security()
 
 class ContractMismatch(RuntimeError):
     """The code asks the contract for something it does not declare: the sandbox refuses to start."""
+
+
+def load_problem_codes(path: Path = PROBLEM_CODES) -> dict[str, tuple[int, str]]:
+    """Each stable error code with its HTTP status and title, in the table's order. The spec's R-84
+    checks the table itself; a file this server cannot read stops it (ContractMismatch)."""
+    try:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["codes"]
+        return {str(e["code"]): (int(e["status"]), str(e["title"])) for e in entries}
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise ContractMismatch(f"{path}: cannot read the stable error codes ({exc})") from None
 
 
 def request_properties(

@@ -12,40 +12,16 @@ from urllib.parse import quote
 from starlette.responses import Response
 
 from futurebank.sandbox.entrypoints.context import current_correlation_id
+from futurebank.sandbox.entrypoints.contract import PROBLEM_CODES, ContractMismatch, load_problem_codes
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://futurebank.example/problems/"
 
-# code -> (HTTP status, title). The single table of every code this server can answer with.
-CODES: dict[str, tuple[int, str]] = {
-    "MALFORMED_JSON": (400, "Malformed JSON"),
-    "VALIDATION_FAILED": (400, "Validation failed"),
-    "INVALID_CURSOR": (400, "Invalid cursor"),
-    "IDEMPOTENCY_KEY_MISSING": (400, "Idempotency-Key missing"),
-    "UNAUTHENTICATED": (401, "Unauthenticated"),
-    "INSUFFICIENT_SCOPE": (403, "Insufficient scope"),
-    "CONSENT_REQUIRED": (403, "Consent required"),
-    "FEATURE_NOT_AVAILABLE": (403, "Feature not available"),
-    "RESOURCE_NOT_FOUND": (404, "Resource not found"),
-    "METHOD_NOT_ALLOWED": (405, "Method not allowed"),
-    "IDEMPOTENCY_KEY_IN_FLIGHT": (409, "Idempotency-Key in flight"),
-    "CONSENT_NOT_ACTIVE": (409, "Consent not active"),
-    "CONVERSATION_CHANGED": (409, "Conversation changed"),
-    "CONVERSATION_CLOSED": (409, "Conversation closed"),
-    "HANDOFF_CONFLICT": (409, "Handoff conflict"),
-    "PAYLOAD_TOO_LARGE": (413, "Payload too large"),
-    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported media type"),
-    "IDEMPOTENCY_KEY_REUSED": (422, "Idempotency-Key reused"),
-    "INSUFFICIENT_FUNDS": (422, "Insufficient funds"),
-    "CURRENCY_MISMATCH": (422, "Currency mismatch"),
-    "SAME_ACCOUNT": (422, "Same account"),
-    "CARD_CLOSED": (422, "Card closed"),
-    "RATE_LIMITED": (429, "Rate limited"),
-    "NOT_IMPLEMENTED": (501, "Not implemented"),
-    "DATABASE_BUSY": (503, "Database busy"),
-    "SERVICE_UNAVAILABLE": (503, "Service unavailable"),
-    "INTERNAL_ERROR": (500, "Internal error"),
-}
+# code -> (HTTP status, title), from the contract's table of stable codes (docs/api/problem-codes.yaml).
+# Any unexpected error answers INTERNAL_ERROR, so the table must have it.
+CODES: dict[str, tuple[int, str]] = load_problem_codes()
+if "INTERNAL_ERROR" not in CODES:
+    raise ContractMismatch(f"{PROBLEM_CODES}: the stable error codes lack INTERNAL_ERROR")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ One module per responsibility:
 
 * ``model``: the contract files loaded with lines, the constants of the guidelines, navigation helpers;
 * ``examples`` (R-30), ``validity`` (R-31), ``traceability`` (R-32 to R-34), ``entities`` (R-35 to R-37),
-  ``conventions`` (R-38 to R-40, R-42), ``asyncapi`` (R-41), ``spectral`` (R-43);
+  ``conventions`` (R-38 to R-40, R-42), ``asyncapi`` (R-41), ``spectral`` (R-43), ``codes`` (R-84, the
+  table of stable error codes);
 * ``checks``: :func:`check_contract`, every Python-side check in one call.
 """
 
@@ -19,7 +20,7 @@ from futurebank.spec.contract.checks import check_contract
 from futurebank.spec.contract.entities import compare_schemas
 from futurebank.spec.contract.model import (
     ENTITY_SUFFIX,
-    ERROR_CODES,
+    PROBLEM_CODES_FILE,
     RULES,
     STORIES_SERVED_BY_EVERY_OPERATION,
     STORIES_WITHOUT_API,
@@ -39,7 +40,7 @@ from futurebank.spec.yaml_lines import load_located
 
 __all__ = [
     "ENTITY_SUFFIX",
-    "ERROR_CODES",
+    "PROBLEM_CODES_FILE",
     "RULES",
     "SPECTRAL_INSTALL_HINT",
     "STORIES_SERVED_BY_EVERY_OPERATION",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from futurebank.spec.contract.asyncapi import check_asyncapi
+from futurebank.spec.contract.codes import check_problem_codes
 from futurebank.spec.contract.conventions import check_conventions
 from futurebank.spec.contract.entities import check_entities, check_schemas_match_entities
 from futurebank.spec.contract.examples import check_examples
@@ -34,6 +35,7 @@ def check_contract(docs: Path, stories: dict[str, Story] | None = None) -> list[
         + check_operations_serve_stories(contract, stories)
         + check_schemas_match_entities(contract)
         + check_entities(contract)
+        + check_problem_codes(contract)
         + check_conventions(contract)
         + check_asyncapi(contract)
     )

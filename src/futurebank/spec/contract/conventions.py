@@ -7,7 +7,6 @@ from typing import Any
 
 from futurebank.spec.contract.model import (
     CONSENT_SCOPES,
-    ERROR_CODES,
     PROBLEM_TYPE_BASE,
     SCOPES,
     Contract,
@@ -222,31 +221,32 @@ def _check_problem_examples(
                 continue
             code = value.get("code")
             rule = "R-40-problem-code-status"
-            if code not in ERROR_CODES:
+            error_codes = contract.error_codes
+            if code not in error_codes:
                 findings.append(
                     finding_at(
                         rule, oas, example_pointer, item, f"example {name!r} has unknown code {code!r}"
                     )
                 )
                 continue
-            if str(ERROR_CODES[code]) != status:
+            if str(error_codes[code]) != status:
                 findings.append(
                     finding_at(
                         rule,
                         oas,
                         example_pointer,
                         item,
-                        f"example {name!r}: {code} belongs to {ERROR_CODES[code]}, not {status}",
+                        f"example {name!r}: {code} belongs to {error_codes[code]}, not {status}",
                     )
                 )
-            if value.get("status") != ERROR_CODES[code]:
+            if value.get("status") != error_codes[code]:
                 findings.append(
                     finding_at(
                         rule,
                         oas,
                         example_pointer,
                         item,
-                        f"example {name!r}: status field {value.get('status')} != {ERROR_CODES[code]}",
+                        f"example {name!r}: status field {value.get('status')} != {error_codes[code]}",
                     )
                 )
             expected_type = PROBLEM_TYPE_BASE + code.lower().replace("_", "-")

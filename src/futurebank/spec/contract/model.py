@@ -18,36 +18,7 @@ from futurebank.spec.yaml_lines import Located, load_located, pointer_join, reso
 
 RULES = rule_texts("contract")
 
-# The stable error codes and their HTTP status (the brief's table).
-ERROR_CODES: dict[str, int] = {
-    "MALFORMED_JSON": 400,
-    "VALIDATION_FAILED": 400,
-    "INVALID_CURSOR": 400,
-    "IDEMPOTENCY_KEY_MISSING": 400,
-    "UNAUTHENTICATED": 401,
-    "INSUFFICIENT_SCOPE": 403,
-    "CONSENT_REQUIRED": 403,
-    "FEATURE_NOT_AVAILABLE": 403,
-    "RESOURCE_NOT_FOUND": 404,
-    "METHOD_NOT_ALLOWED": 405,
-    "IDEMPOTENCY_KEY_IN_FLIGHT": 409,
-    "CONSENT_NOT_ACTIVE": 409,
-    "HANDOFF_CONFLICT": 409,
-    "CONVERSATION_CHANGED": 409,
-    "CONVERSATION_CLOSED": 409,
-    "PAYLOAD_TOO_LARGE": 413,
-    "UNSUPPORTED_MEDIA_TYPE": 415,
-    "IDEMPOTENCY_KEY_REUSED": 422,
-    "INSUFFICIENT_FUNDS": 422,
-    "CURRENCY_MISMATCH": 422,
-    "SAME_ACCOUNT": 422,
-    "CARD_CLOSED": 422,
-    "RATE_LIMITED": 429,
-    "INTERNAL_ERROR": 500,
-    "NOT_IMPLEMENTED": 501,
-    "DATABASE_BUSY": 503,
-    "SERVICE_UNAVAILABLE": 503,
-}
+PROBLEM_CODES_FILE = "problem-codes.yaml"  # under docs/api: the stable error codes (API-012)
 PROBLEM_TYPE_BASE = "https://futurebank.example/problems/"
 SCOPES = [
     "consents",
@@ -138,6 +109,20 @@ class Contract:
     openapi: Located
     asyncapi: Located | None
     entities: dict[str, Located] = field(default_factory=dict)
+    problem_codes: Located | None = None
+
+    @property
+    def error_codes(self) -> dict[str, int]:
+        """Each stable error code with its HTTP status, from docs/api/problem-codes.yaml. Entries that
+        are not well formed are left out here; R-84 reports them."""
+        table: dict[str, int] = {}
+        entries = self.problem_codes.data.get("codes") if self.problem_codes is not None else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                code, status = entry.get("code"), entry.get("status")
+                if isinstance(code, str) and isinstance(status, int) and code not in table:
+                    table[code] = status
+        return table
 
     @property
     def components(self) -> dict[str, Any]:
@@ -177,6 +162,7 @@ class Contract:
 def load_contract(docs: Path) -> Contract:
     api = docs / "api"
     asyncapi_path = api / "asyncapi.yaml"
+    codes_path = api / PROBLEM_CODES_FILE
     entities = {
         path.name.removesuffix(ENTITY_SUFFIX): load_located(path)
         for path in sorted((docs / "entities").glob("*" + ENTITY_SUFFIX))
@@ -186,6 +172,7 @@ def load_contract(docs: Path) -> Contract:
         openapi=load_located(api / "openapi.yaml"),
         asyncapi=load_located(asyncapi_path) if asyncapi_path.exists() else None,
         entities=entities,
+        problem_codes=load_located(codes_path) if codes_path.exists() else None,
     )
 
 

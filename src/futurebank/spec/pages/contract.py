@@ -23,7 +23,7 @@ from sphinx.application import Sphinx
 
 from futurebank.spec.contract import (
     ENTITY_SUFFIX,
-    ERROR_CODES,
+    PROBLEM_CODES_FILE,
     RULES,
     STORIES_SERVED_BY_EVERY_OPERATION,
     STORIES_WITHOUT_API,
@@ -54,6 +54,7 @@ def _contract(app: Sphinx) -> Contract | None:
     for path in [
         docs / "api" / "openapi.yaml",
         docs / "api" / "asyncapi.yaml",
+        docs / "api" / PROBLEM_CODES_FILE,
         *sorted((docs / "entities").glob("*")),
     ]:
         if path.is_file():
@@ -151,7 +152,7 @@ def _operation_block(contract: Contract, operation: Operation) -> str:
             body_label = _schema_label(contract, media.get("schema"))
             for example in (media.get("examples") or {}).values():
                 value = deref(doc, example).get("value")
-                if isinstance(value, dict) and value.get("code") in ERROR_CODES:
+                if isinstance(value, dict) and value.get("code") in contract.error_codes:
                     codes.append(f"`{value['code']}`")
         lines.append(
             f"| {status} | {cell(first_sentence(str(resolved.get('description', ''))))} | {body_label} | "
@@ -423,6 +424,28 @@ def contract_rules(app: Sphinx) -> str:
     )
 
 
+def problem_codes(app: Sphinx) -> str:
+    """Guideline API-012's table, from docs/api/problem-codes.yaml (the `when` text is Markdown)."""
+    contract = _contract(app)
+    if contract is None or contract.problem_codes is None:
+        return ""
+    app.env.note_dependency(str(contract.problem_codes.path))
+    entries = contract.problem_codes.data.get("codes") or []
+    return md_table(
+        ["Code", "Status", "Title", "When"],
+        (
+            [
+                f"`{entry['code']}`",
+                str(entry["status"]),
+                cell(entry.get("title", "")),
+                cell(entry.get("when", "")),
+            ]
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("code") in contract.error_codes
+        ),
+    )
+
+
 GENERATORS: dict[str, Generator] = {
     "contract-operations": contract_operations,
     "contract-events": contract_events,
@@ -430,4 +453,5 @@ GENERATORS: dict[str, Generator] = {
     "entity-dictionary": entity_dictionary,
     "entity-erd": entity_erd,
     "contract-rules": contract_rules,
+    "problem-codes": problem_codes,
 }

@@ -33,7 +33,7 @@ chat: setup ## re-parse the chat seed into docs/chat/messages.yaml
 check: setup ## fast data checks: chat drift, ids, rollout flagd files; the suspect items of the last site build
 	.venv/bin/futurebank chat check --seed $(SEED)
 	.venv/bin/futurebank flags check
-	@if [ -f $(SITE)/_workshop/state.json ]; then .venv/bin/futurebank suspects --site $(SITE); \
+	@if [ -f $(SITE)/_workshop/state.json ]; then .venv/bin/futurebank suspects --skip-stale --site $(SITE); \
 	else echo "check: no site build yet, so no suspect list (make site writes it)"; fi
 
 lint: setup ## ruff, mypy and the import rules (lint-imports)

@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from futurebank.spec.chat import ChatParseError, dump_messages, parse_file
+
+if TYPE_CHECKING:
+    from futurebank.spec.workshop.fingerprints import State
 
 DEFAULT_SEED = Path("../shared/seeds/000_cf57a7d67fd07831.txt")
 MESSAGES_FILE = Path("docs/chat/messages.yaml")
@@ -167,11 +171,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _built_from(docs: Path, state: State) -> State:
+    """The state, if the site was built from ``docs``: reviews are recorded where the build read them."""
+    if docs.resolve() != Path(state.docs):
+        raise ValueError(f"the site was built from {state.docs}, not from {docs.resolve()}; pass --docs")
+    return state
+
+
 def cmd_fingerprint(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
 
     docs = Path(args.docs)
-    done = review(docs, State.read(Path(args.site) / STATE_FILE), None)
+    done = review(docs, _built_from(docs, State.read(Path(args.site) / STATE_FILE)), None)
     print(f"recorded the upstream fingerprints of {len(done)} items in {docs / 'workshop/fingerprints.yaml'}")
     return 0
 
@@ -180,9 +191,10 @@ def cmd_review(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
 
     docs = Path(args.docs)
-    state = State.read(Path(args.site) / STATE_FILE)
+    state = _built_from(docs, State.read(Path(args.site) / STATE_FILE))
+    before = state.current_suspects()
     for item in review(docs, state, args.ids):
-        was = state.suspects.get(item)
+        was = before.get(item)
         print(f"reviewed {item}" + (f" (was suspect: {', '.join(was)})" if was else ""))
     return 0
 
@@ -190,11 +202,17 @@ def cmd_review(args: argparse.Namespace) -> int:
 def cmd_suspects(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State
 
-    state = State.read(Path(args.site) / STATE_FILE)
-    for item, changed in sorted(state.suspects.items()):
+    try:
+        suspects = State.read(Path(args.site) / STATE_FILE).current_suspects()
+    except ValueError as exc:
+        if not args.skip_stale:
+            raise
+        print(f"no suspect list: {exc}")
+        return 0
+    for item, changed in sorted(suspects.items()):
         print(f"suspect {item}: upstream {', '.join(changed)} changed or not reviewed")
-    print(f"{len(state.suspects)} suspect items (review each with `futurebank review ID`)")
-    return 1 if state.suspects and not args.list_only else 0
+    print(f"{len(suspects)} suspect items (review each with `futurebank review ID`)")
+    return 1 if suspects and not args.list_only else 0
 
 
 def cmd_answer(args: argparse.Namespace) -> int:
@@ -325,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("ids", nargs="+")
         if name == "suspects":
             p.add_argument("--list-only", action="store_true", help="exit 0 even when items are suspect")
+            p.add_argument(
+                "--skip-stale",
+                action="store_true",
+                help="say so and exit 0 when the build is older than docs/",
+            )
         p.add_argument("--site", default="build/site")
         p.add_argument("--docs", default="docs")
         p.set_defaults(func=func)

@@ -83,3 +83,29 @@ def test_review_refuses_an_unknown_item(
     src, out = reviewed
     assert main(["review", "US-0999", "--site", str(out), "--docs", str(src)]) == 2
     assert "no such item in the last build: US-0999" in capsys.readouterr().err
+
+
+def test_suspects_refuse_a_build_older_than_the_docs(
+    reviewed: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, out = reviewed
+    index = src / "index.md"
+    index.write_text(index.read_text(encoding="utf-8") + "\nEdited after the build.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["suspects", "--site", str(out)]) == 2
+    assert "changed after the site was built" in capsys.readouterr().err
+    assert main(["review", "US-0001", "--site", str(out), "--docs", str(src)]) == 2
+    assert main(["suspects", "--skip-stale", "--site", str(out)]) == 0  # what `make check` runs
+    assert "no suspect list" in capsys.readouterr().out
+    assert sphinx_build(src, out).returncode == 0
+    assert main(["suspects", "--site", str(out)]) == 0
+
+
+def test_review_refuses_a_docs_tree_the_site_was_not_built_from(
+    reviewed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out = reviewed
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["review", "US-0001", "--site", str(out), "--docs", str(other)]) == 2
+    assert "the site was built from" in capsys.readouterr().err

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from futurebank.spec.workshop.fingerprints import (
     State,
     compute_state,
@@ -80,3 +82,22 @@ def test_review_of_one_item_keeps_the_others_and_the_file_round_trips(tmp_path: 
     assert after["OP-getAccount"] == stored["OP-getAccount"]
     assert compute_state(changed, after, tmp_path).suspects == {}
     assert dump_stored(after) == (tmp_path / "workshop" / "fingerprints.yaml").read_text(encoding="utf-8")
+
+
+def test_a_review_counts_at_once_and_a_changed_docs_tree_refuses_the_old_state(tmp_path: Path) -> None:
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    page = docs / "index.md"
+    page.parent.mkdir()
+    page.write_text("# Spec\n", encoding="utf-8")
+    state_file = site / "state.json"
+    state_file.parent.mkdir()
+    state_file.write_text(compute_state(NEEDS, {}, docs).to_json(), encoding="utf-8")
+
+    state = State.read(state_file)
+    assert set(state.current_suspects()) == {"SCOPE-0001", "US-0001", "OP-getAccount"}
+    review(docs, state, ["US-0001"])  # writes docs/workshop/fingerprints.yaml: not a stale build
+    assert set(State.read(state_file).current_suspects()) == {"SCOPE-0001", "OP-getAccount"}
+
+    page.write_text("# Spec, edited after the build\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="changed after the site was built"):
+        State.read(state_file)

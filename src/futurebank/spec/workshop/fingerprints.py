@@ -9,8 +9,10 @@ the build resolves them, without what sphinx-needs derives, and for an entity it
 item was last reviewed. When an upstream item changes (a chat annotation, a scope decision, an answer,
 an entity schema), its fingerprint no longer matches and the downstream item is *suspect* until
 ``futurebank review ID`` records the new fingerprints. The build computes the current fingerprints and
-the suspects (:func:`compute_state`) and writes them to ``<site>/_workshop/state.json``; the CLI reads
-that file, so review after ``make site``.
+the suspects (:func:`compute_state`) and writes them to ``<site>/_workshop/state.json`` with a digest of
+the sources it read; the CLI reads that file and refuses it when docs/ changed since (so review after
+``make site``). A review counts at once: ``futurebank suspects`` compares the build's fingerprints with the
+reviews recorded now.
 """
 
 from __future__ import annotations
@@ -85,20 +87,64 @@ class State:
     fingerprints: dict[str, str]
     upstream: dict[str, list[str]]
     suspects: dict[str, list[str]]  # item -> the upstream items that changed or were never reviewed
+    docs: str = ""  # the source directory the build read
+    sources: str = ""  # sources_digest of it when the build ran
 
     def to_json(self) -> str:
-        data = {"fingerprints": self.fingerprints, "upstream": self.upstream, "suspects": self.suspects}
+        data = {
+            "fingerprints": self.fingerprints,
+            "upstream": self.upstream,
+            "suspects": self.suspects,
+            "docs": self.docs,
+            "sources": self.sources,
+        }
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
     @classmethod
     def read(cls, path: Path) -> State:
+        """The state of the last site build; refused when docs/ changed since (its fingerprints would
+        be stale, and a review would record them)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(dict(data["fingerprints"]), dict(data["upstream"]), dict(data["suspects"]))
+            state = cls(
+                dict(data["fingerprints"]),
+                dict(data["upstream"]),
+                dict(data["suspects"]),
+                str(data["docs"]),
+                str(data["sources"]),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(
                 f"{path}: no fingerprint state of a site build; run `make site` first ({exc})"
             ) from exc
+        docs = Path(state.docs)
+        if not docs.is_dir() or sources_digest(docs) != state.sources:
+            raise ValueError(
+                f"{path}: {docs} changed after the site was built, so its fingerprints are stale; "
+                "run `make site` first"
+            )
+        return state
+
+    def current_suspects(self) -> dict[str, list[str]]:
+        """The suspects against the reviews recorded now: a review after the build counts at once."""
+        stored, _ = load_stored(Path(self.docs))
+        suspects: dict[str, list[str]] = {}
+        for item, ups in self.upstream.items():
+            changed = [up for up in ups if stored.get(item, {}).get(up) != self.fingerprints[up]]
+            if changed:
+                suspects[item] = changed
+        return suspects
+
+
+def sources_digest(docs: Path) -> str:
+    """A digest of every file under ``docs`` except the reviews (fingerprints.yaml), which ``review``
+    writes without a rebuild."""
+    digest = hashlib.sha256()
+    reviews = docs / FINGERPRINTS_FILE
+    for path in sorted(p for p in docs.rglob("*") if p.is_file() and p != reviews):
+        digest.update(path.relative_to(docs).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def load_stored(docs: Path) -> tuple[dict[str, dict[str, str]], list[Finding]]:
@@ -143,7 +189,7 @@ def compute_state(
         changed = [up for up in ups if reviewed.get(up) != fingerprints[up]]
         if changed:
             suspects[item] = changed
-    return State(fingerprints, upstream, suspects)
+    return State(fingerprints, upstream, suspects, str(docs.resolve()), sources_digest(docs))
 
 
 def dump_stored(stored: Mapping[str, Mapping[str, str]]) -> str:

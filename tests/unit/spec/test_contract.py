@@ -131,6 +131,16 @@ def test_compare_schemas_subset_allows_fewer_fields_only_for_inputs() -> None:
     assert any("type is 'integer'" in d for d in compare_schemas(wrong, entity, subset=True))
 
 
+def test_a_class_dropped_from_the_list_breaks_the_fields_that_name_it(tmp_path: Path) -> None:
+    docs = contract_copy(tmp_path)
+    replace_once(
+        docs / "entities" / "personal-data-classes.yaml", "- class: special\n", "- class: sensitive\n"
+    )
+    findings = [f for f in check_contract(docs, BRIEF_STORIES) if f.rule == "R-36-entity-annotated"]
+    assert [(f.item, f.path.name) for f in findings] == [("ENT-Handoff", "Handoff.schema.yaml")]
+    assert "x-personal-data 'special' is not one of" in findings[0].detail
+
+
 def test_stories_without_api_are_explained() -> None:
     assert all(reason.strip() for reason in STORIES_WITHOUT_API.values())
     assert {"US-0023", "US-0025"} <= set(STORIES_WITHOUT_API)
@@ -184,7 +194,8 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ),
     ],
     "R-36-entity-annotated": [
-        ("entities/Handoff.schema.yaml", "    x-personal-data: special\n", "", "ENT-Handoff")
+        ("entities/Handoff.schema.yaml", "    x-personal-data: special\n", "", "ENT-Handoff"),
+        ("entities/personal-data-classes.yaml", "classes:\n", "kinds:\n", "personal-data-classes.yaml"),
     ],
     "R-37-entity-reference-exists": [
         ("entities/Balance.schema.yaml", "x-references: Account", "x-references: Acount", "ENT-Balance")
@@ -207,6 +218,12 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
             "              $ref: '#/components/headers/traceresponse'\n",
             "          description: The consent is revoked.\n",
             "OP-revokeConsent",
+        ),
+        (  # a scope the contract's oauth2 flows do not declare
+            "api/openapi.yaml",
+            "        - oauth2: [cards:write]\n",
+            "        - oauth2: [cards:freeze]\n",
+            "OP-updateCardControls",
         ),
         (  # one branch of createPayment's oneOf (C-24) that lets unknown fields through
             "api/openapi.yaml",

@@ -8,7 +8,6 @@ from typing import Any
 from futurebank.spec.contract.model import (
     CONSENT_SCOPES,
     PROBLEM_TYPE_BASE,
-    SCOPES,
     Contract,
     Operation,
     check_schema_style,
@@ -110,12 +109,7 @@ def check_conventions(contract: Contract) -> list[Finding]:
             )
         else:
             for scope in security[0]["oauth2"]:
-                if scope not in SCOPES:
-                    add(
-                        pointer_join(operation.pointer, "security"),
-                        f"scope {scope!r} is not one of the agreed scopes",
-                    )
-                elif scope not in declared:
+                if scope not in declared:
                     add(
                         pointer_join(operation.pointer, "security"),
                         f"scope {scope!r} is not declared in the oauth2 flows",

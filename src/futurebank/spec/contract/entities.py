@@ -11,7 +11,7 @@ import jsonschema
 from futurebank.spec.contract.model import (
     ENTITY_SUFFIX,
     ENTITY_URI,
-    PERSONAL_DATA_CLASSES,
+    PERSONAL_DATA_FILE,
     STRUCTURAL_KEYWORDS,
     Contract,
     check_schema_style,
@@ -191,6 +191,20 @@ def _entity_properties(node: Any, pointer: str) -> Iterator[tuple[str, str, dict
 
 def check_entities(contract: Contract) -> list[Finding]:
     findings: list[Finding] = []
+    classes = contract.personal_data_classes
+    if not classes and contract.entities:
+        path = contract.docs / "entities" / PERSONAL_DATA_FILE
+        located = contract.personal_data
+        line = located.line("/classes") if located is not None else 1
+        findings.append(
+            Finding(
+                "R-36-entity-annotated",
+                PERSONAL_DATA_FILE,
+                "needs a list `classes`, each entry with a `class` name",
+                path,
+                line,
+            )
+        )
     for name, entity in contract.entities.items():
         item = f"ENT-{name}"
         data = entity.data
@@ -218,11 +232,12 @@ def check_entities(contract: Contract) -> list[Finding]:
             if missing:
                 problems.append((pointer, f"field {field_name} lacks {', '.join(missing)}"))
             pd = prop.get("x-personal-data")
-            if pd is not None and pd not in PERSONAL_DATA_CLASSES:
+            if pd is not None and pd not in classes:
                 problems.append(
                     (
                         pointer,
-                        f"field {field_name}: x-personal-data {pd!r} is not one of {PERSONAL_DATA_CLASSES}",
+                        f"field {field_name}: x-personal-data {pd!r} is not one of {classes} "
+                        f"({PERSONAL_DATA_FILE})",
                     )
                 )
             target = prop.get("x-references")

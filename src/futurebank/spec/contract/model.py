@@ -20,20 +20,7 @@ RULES = rule_texts("contract")
 
 PROBLEM_CODES_FILE = "problem-codes.yaml"  # under docs/api: the stable error codes (API-012)
 PROBLEM_TYPE_BASE = "https://futurebank.example/problems/"
-SCOPES = [
-    "consents",
-    "profile:read",
-    "accounts:read",
-    "transactions:read",
-    "payments:read",
-    "payments:write",
-    "cards:read",
-    "cards:write",
-    "assistant",
-    "sustainability:read",
-    "agent",
-]
-PERSONAL_DATA_CLASSES = ["none", "personal", "special", "biometric", "bank-secrecy"]
+PERSONAL_DATA_FILE = "personal-data-classes.yaml"  # under docs/entities: the classes of x-personal-data
 
 # Stories that need no API operation, agreed with the spec-body helper, with the reason. A must story not
 # listed here and not marked `release: later` fails R-34 unless an operation or event serves it.
@@ -110,6 +97,17 @@ class Contract:
     asyncapi: Located | None
     entities: dict[str, Located] = field(default_factory=dict)
     problem_codes: Located | None = None
+    personal_data: Located | None = None
+
+    @property
+    def personal_data_classes(self) -> list[str]:
+        """The classes an entity field's x-personal-data may name (personal-data-classes.yaml)."""
+        entries = self.personal_data.data.get("classes") if self.personal_data is not None else None
+        return [
+            str(entry["class"])
+            for entry in (entries if isinstance(entries, list) else [])
+            if isinstance(entry, dict) and isinstance(entry.get("class"), str) and entry["class"].strip()
+        ]
 
     @property
     def error_codes(self) -> dict[str, int]:
@@ -163,6 +161,7 @@ def load_contract(docs: Path) -> Contract:
     api = docs / "api"
     asyncapi_path = api / "asyncapi.yaml"
     codes_path = api / PROBLEM_CODES_FILE
+    classes_path = docs / "entities" / PERSONAL_DATA_FILE
     entities = {
         path.name.removesuffix(ENTITY_SUFFIX): load_located(path)
         for path in sorted((docs / "entities").glob("*" + ENTITY_SUFFIX))
@@ -173,6 +172,7 @@ def load_contract(docs: Path) -> Contract:
         asyncapi=load_located(asyncapi_path) if asyncapi_path.exists() else None,
         entities=entities,
         problem_codes=load_located(codes_path) if codes_path.exists() else None,
+        personal_data=load_located(classes_path) if classes_path.exists() else None,
     )
 
 

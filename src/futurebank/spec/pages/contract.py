@@ -429,7 +429,6 @@ def problem_codes(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None or contract.problem_codes is None:
         return ""
-    app.env.note_dependency(str(contract.problem_codes.path))
     entries = contract.problem_codes.data.get("codes") or []
     return md_table(
         ["Code", "Status", "Title", "When"],
@@ -446,6 +445,23 @@ def problem_codes(app: Sphinx) -> str:
     )
 
 
+def personal_data_classes(app: Sphinx) -> str:
+    """The entities page's table of personal-data classes, from docs/entities/personal-data-classes.yaml
+    (`meaning` and `basis` are MyST)."""
+    contract = _contract(app)
+    if contract is None or contract.personal_data is None:
+        return ""
+    entries = contract.personal_data.data.get("classes") or []
+    return md_table(
+        ["Class", "Meaning", "Basis"],
+        (
+            [f"`{entry['class']}`", cell(entry.get("meaning", "")), cell(entry.get("basis") or "—")]
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("class") in contract.personal_data_classes
+        ),
+    )
+
+
 GENERATORS: dict[str, Generator] = {
     "contract-operations": contract_operations,
     "contract-events": contract_events,
@@ -454,4 +470,5 @@ GENERATORS: dict[str, Generator] = {
     "entity-erd": entity_erd,
     "contract-rules": contract_rules,
     "problem-codes": problem_codes,
+    "personal-data-classes": personal_data_classes,
 }

@@ -133,8 +133,9 @@ ALL_RULES: list[Rule] = [
             "entity payloads",
             "R-42-versioned-server": "the server URL carries the major version (/api/v1)",
             "R-43-spectral-clean": "Spectral lints openapi.yaml and asyncapi.yaml with 0 errors",
-            "R-84-problem-codes-table": "docs/api/problem-codes.yaml gives each stable error code once, in "
-            "UPPER_SNAKE, with an error status, a title and when it is answered, and the Problem code enum "
+            "R-84-problem-codes-table": "docs/api/problem-codes.yaml gives the problem type's base URI and "
+            "each stable error code once, in UPPER_SNAKE, with an error status, a title and when it is "
+            "answered, and the Problem code enum "
             "of openapi.yaml and of the Problem entity lists exactly those codes",
         },
     ),

@@ -155,11 +155,18 @@ def test_every_code_the_sandbox_answers_with_is_in_the_contracts_table() -> None
 
 def test_an_unreadable_code_table_stops_the_sandbox(tmp_path: Path) -> None:
     broken = tmp_path / "problem-codes.yaml"
-    for text in ("codes: [{code: X}]", "codes: [", "nothing: here"):
+    for text in (
+        "codes: [{code: X}]",
+        "codes: [",
+        "nothing: here",
+        "codes: [{code: X, status: 400, title: X}]",
+    ):
         broken.write_text(text, encoding="utf-8")
         with pytest.raises(ContractMismatch, match="cannot read the stable error codes"):
             load_problem_codes(broken)
-    assert load_problem_codes(PROBLEM_CODES)["INSUFFICIENT_FUNDS"] == (422, "Insufficient funds")
+    table = load_problem_codes(PROBLEM_CODES)
+    assert table.codes["INSUFFICIENT_FUNDS"] == (422, "Insufficient funds")
+    assert table.type_base == "https://futurebank.example/problems/"
 
 
 def test_uri_reference_percent_encodes_what_is_not_ascii() -> None:

@@ -251,6 +251,12 @@ BREAKAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("api/problem-codes.yaml", "- code: CARD_CLOSED\n", "- code: SAME_ACCOUNT\n", "SAME_ACCOUNT"),
         ("entities/Problem.schema.yaml", "    - CARD_CLOSED\n", "", "ENT-Problem"),
         (
+            "api/problem-codes.yaml",
+            "type_base: https://futurebank.example/problems/\n",
+            "",
+            "problem-codes.yaml",
+        ),
+        (
             "api/openapi.yaml",
             "            - CARD_CLOSED\n",
             "            - CARD_CLOSED\n            - CARD_LOST\n",

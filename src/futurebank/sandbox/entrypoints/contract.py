@@ -62,12 +62,19 @@ class ContractMismatch(RuntimeError):
     """The code asks the contract for something it does not declare: the sandbox refuses to start."""
 
 
-def load_problem_codes(path: Path = PROBLEM_CODES) -> dict[str, tuple[int, str]]:
-    """Each stable error code with its HTTP status and title, in the table's order. The spec's R-84
-    checks the table itself; a file this server cannot read stops it (ContractMismatch)."""
+@dataclass(frozen=True)
+class ProblemTable:
+    type_base: str  # a problem's ``type`` is this URI followed by its code in lower-kebab-case
+    codes: dict[str, tuple[int, str]]  # code -> (HTTP status, title), in the table's order
+
+
+def load_problem_codes(path: Path = PROBLEM_CODES) -> ProblemTable:
+    """The stable error codes with their HTTP status and title. The spec's R-84 checks the table
+    itself; a file this server cannot read stops it (ContractMismatch)."""
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))["codes"]
-        return {str(e["code"]): (int(e["status"]), str(e["title"])) for e in entries}
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        codes = {str(e["code"]): (int(e["status"]), str(e["title"])) for e in data["codes"]}
+        return ProblemTable(str(data["type_base"]), codes)
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
         raise ContractMismatch(f"{path}: cannot read the stable error codes ({exc})") from None
 

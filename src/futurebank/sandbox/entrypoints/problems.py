@@ -15,11 +15,11 @@ from futurebank.sandbox.entrypoints.context import current_correlation_id
 from futurebank.sandbox.entrypoints.contract import PROBLEM_CODES, ContractMismatch, load_problem_codes
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-TYPE_BASE = "https://futurebank.example/problems/"
-
-# code -> (HTTP status, title), from the contract's table of stable codes (docs/api/problem-codes.yaml).
+# The contract's table of stable codes (docs/api/problem-codes.yaml): code -> (HTTP status, title).
 # Any unexpected error answers INTERNAL_ERROR, so the table must have it.
-CODES: dict[str, tuple[int, str]] = load_problem_codes()
+_TABLE = load_problem_codes()
+TYPE_BASE = _TABLE.type_base
+CODES: dict[str, tuple[int, str]] = _TABLE.codes
 if "INTERNAL_ERROR" not in CODES:
     raise ContractMismatch(f"{PROBLEM_CODES}: the stable error codes lack INTERNAL_ERROR")
 

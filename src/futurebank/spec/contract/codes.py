@@ -24,6 +24,13 @@ def _check_entries(table: Located) -> list[Finding]:
     entries = table.data.get("codes") if isinstance(table.data, dict) else None
     if not isinstance(entries, list) or not entries:
         return [finding_at(RULE, table, "", PROBLEM_CODES_FILE, "needs a non-empty list `codes`")]
+    base = table.data.get("type_base")
+    if not isinstance(base, str) or not re.fullmatch(r"https://[^\s]+/", base):
+        findings.append(
+            finding_at(
+                RULE, table, "/type_base", PROBLEM_CODES_FILE, "needs `type_base`, an https URI ending in /"
+            )
+        )
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         pointer = f"/codes/{index}"

@@ -7,7 +7,6 @@ from typing import Any
 
 from futurebank.spec.contract.model import (
     CONSENT_SCOPES,
-    PROBLEM_TYPE_BASE,
     Contract,
     Operation,
     check_schema_style,
@@ -243,7 +242,7 @@ def _check_problem_examples(
                         f"example {name!r}: status field {value.get('status')} != {error_codes[code]}",
                     )
                 )
-            expected_type = PROBLEM_TYPE_BASE + code.lower().replace("_", "-")
+            expected_type = contract.problem_type_base + code.lower().replace("_", "-")
             if value.get("type") != expected_type:
                 findings.append(
                     finding_at(

@@ -19,7 +19,6 @@ from futurebank.spec.yaml_lines import Located, load_located, pointer_join, reso
 RULES = rule_texts("contract")
 
 PROBLEM_CODES_FILE = "problem-codes.yaml"  # under docs/api: the stable error codes (API-012)
-PROBLEM_TYPE_BASE = "https://futurebank.example/problems/"
 PERSONAL_DATA_FILE = "personal-data-classes.yaml"  # under docs/entities: the classes of x-personal-data
 
 # Stories that need no API operation, agreed with the spec-body helper, with the reason. A must story not
@@ -98,6 +97,13 @@ class Contract:
     entities: dict[str, Located] = field(default_factory=dict)
     problem_codes: Located | None = None
     personal_data: Located | None = None
+
+    @property
+    def problem_type_base(self) -> str:
+        """The URI a problem's ``type`` starts with (docs/api/problem-codes.yaml ``type_base``)."""
+        data = self.problem_codes.data if self.problem_codes is not None else None
+        base = data.get("type_base") if isinstance(data, dict) else None
+        return base if isinstance(base, str) else ""
 
     @property
     def personal_data_classes(self) -> list[str]:

@@ -3,6 +3,7 @@ Each failed before its fix."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import threading
 import time
@@ -174,3 +175,145 @@ def test_a_foreign_write_lock_is_503_and_health_stays_up(
         assert (r.status_code, r.json()["code"]) == (503, "DATABASE_BUSY"), r.text
         assert int(r.headers["retry-after"]) >= 1
         assert r.headers["content-type"] == "application/problem+json"
+
+
+# --- a second outside probe (2026-12-03): each test below failed before its fix ----------------------
+
+PAYMENT = {
+    "debtor_account_id": ANNA_CURRENT,
+    "creditor_account_id": ANNA_SAVINGS,
+    "amount": {"amount": "1.00", "currency": "RUB"},
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("booked_from", "0001-01-01T00:00:00+03:00"),
+        ("booked_to", "0001-01-01T00:00:00+00:01"),
+        ("booked_from", "9999-12-31T23:59:59-10:00"),
+        ("booked_to", "9999-12-31T23:59:59-23:59"),
+    ],
+)
+def test_a_date_time_past_the_year_range_in_a_query_is_a_400(
+    client: TestClient, name: str, value: str
+) -> None:
+    r = client.get(
+        f"{API}/accounts/{ANNA_CURRENT}/transactions", params={name: value}, headers=bearer(token_for(client))
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED"), r.text
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [(f"#/query/{name}", "OUT_OF_RANGE")]
+    assert "0001-01-01T00:00:00Z" in r.json()["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("transactions_from", "0001-01-01T00:00:00+03:00"), ("transactions_to", "9999-12-31T23:59:59-10:00")],
+)
+def test_a_consent_date_past_the_year_range_is_a_400(client: TestClient, name: str, value: str) -> None:
+    app_token = token_for(client, None, "consents", client_id="budget-app")
+    r = client.post(
+        f"{API}/consents", json={"permissions": ["transactions"], name: value}, headers=bearer(app_token)
+    )
+    assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED"), r.text
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [(f"/{name}", "OUT_OF_RANGE")]
+
+
+def test_a_footprint_from_the_first_day_of_the_calendar_is_answered(client: TestClient) -> None:
+    token = token_for(client)
+    answers = [
+        client.get(
+            f"{API}/accounts/{ANNA_CURRENT}/carbon-footprint",
+            params={"period_from": day, "period_to": day},
+            headers=bearer(token),
+        )
+        for day in ("0001-01-01", "0001-01-02")
+    ]
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text
+
+
+def test_bidi_controls_are_refused_in_assistant_text_and_a_handoff_comment(client: TestClient) -> None:
+    token = token_for(client)
+    conversation = client.post(
+        f"{API}/assistant/conversations", json={"channel": "web", "locale": "en-US"}, headers=bearer(token)
+    ).json()["conversation_id"]
+    base = f"{API}/assistant/conversations/{conversation}"
+    for control in ("\u202e", "\u2066", "\u202a"):
+        r = client.post(
+            f"{base}/messages", json={"text": f"what is my balance{control}"}, headers=bearer(token)
+        )
+        assert (r.status_code, r.json()["errors"][0]["pointer"]) == (400, "/text"), r.text
+        r = client.post(
+            f"{base}/handoff",
+            json={"reason": "complaint", "comment": f"bad {control}"},
+            headers=bearer(token),
+        )
+        assert (r.status_code, r.json()["errors"][0]["pointer"]) == (400, "/comment"), r.text
+    stored = client.get(f"{base}/messages", headers=bearer(token)).json()["data"]
+    assert [m for m in stored if m["role"] == "customer"] == []  # nothing was kept
+    ok = client.post(f"{base}/messages", json={"text": "line one\nline two"}, headers=bearer(token))
+    assert ok.status_code == 201, ok.text  # line breaks stay allowed in a message
+
+
+def test_two_idempotency_key_lines_are_refused_like_two_keys_in_one(client: TestClient) -> None:
+    token = token_for(client)
+    before = client.get(f"{API}/payments?limit=100", headers=bearer(token)).json()["data"]
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    headers = [("Authorization", f"Bearer {token}"), ("Idempotency-Key", first), ("Idempotency-Key", second)]
+    r = client.post(f"{API}/payments", json=PAYMENT, headers=headers)
+    assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED"), r.text
+    one_line = bearer(token, **{"Idempotency-Key": f"{first}, {second}"})
+    assert client.post(f"{API}/payments", json=PAYMENT, headers=one_line).status_code == 400
+    after = client.get(f"{API}/payments?limit=100", headers=bearer(token)).json()["data"]
+    assert after == before  # nothing booked
+
+
+def test_two_authorization_lines_are_unauthenticated(client: TestClient) -> None:
+    anna, boris = token_for(client, "anna"), token_for(client, "boris")
+    headers = [("Authorization", f"Bearer {anna}"), ("Authorization", f"Bearer {boris}")]
+    r = client.get(f"{API}/accounts", headers=headers)
+    assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED"), r.text
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "gzip, identity"])
+def test_a_compressed_body_is_415_naming_what_is_taken(client: TestClient, coding: str) -> None:
+    headers = bearer(token_for(client), **{"Idempotency-Key": str(uuid.uuid4()), "Content-Encoding": coding})
+    r = client.post(f"{API}/payments", json=PAYMENT, headers=headers)
+    assert (r.status_code, r.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE"), r.text
+    assert r.headers["accept-encoding"] == "identity"
+    plain = bearer(
+        token_for(client), **{"Idempotency-Key": str(uuid.uuid4()), "Content-Encoding": "identity"}
+    )
+    assert client.post(f"{API}/payments", json=PAYMENT, headers=plain).status_code == 201
+
+
+def _payment_server_errors(base_url: str) -> float:
+    metrics = httpx.get(f"{base_url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("futurebank_http_errors_total{")
+        and 'operation_id="createPayment"' in line
+        and 'http_response_status_code="500"' in line
+    )
+
+
+def test_a_client_that_leaves_mid_body_is_not_a_server_error(
+    make_container: Callable[..., Container],
+) -> None:
+    """An aborted upload or a broken chunked body counted as 500 of createPayment: any client could
+    push the payment error rate, which the SLOs and the rollout gates watch, up to a rollback."""
+    with run_live(make_container()) as server:
+        token = token_for(httpx, "anna", base=server.base_url).encode()
+        host, port = server.base_url.removeprefix("http://").split(":")
+        head = b"POST /api/v1/payments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+        head += b"\r\nContent-Type: application/json\r\n"
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(head + b'Idempotency-Key: left-1\r\nContent-Length: 100\r\n\r\n{"debtor')
+            time.sleep(0.5)
+        with socket.create_connection((host, int(port))) as sock:
+            chunked = b"Idempotency-Key: left-2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            sock.sendall(head + chunked + b"zz\r\n{}\r\n0\r\n\r\n")
+            assert sock.recv(12).startswith(b"HTTP/1.1 400")
+        time.sleep(0.5)
+        assert _payment_server_errors(server.base_url) == 0

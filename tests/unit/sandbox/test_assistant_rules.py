@@ -44,9 +44,42 @@ def test_masking_hides_card_phone_and_passport_numbers(text: str, hidden: str, k
     assert kept in masked
 
 
+# Separators a pasted or formatted number carries (an outside probe found each stored in full before).
+@pytest.mark.parametrize(
+    "number",
+    [
+        "2200\u00a00000\u00a00000\u00a00001",  # no-break space
+        "2200\u202f0000\u202f0000\u202f0001",  # narrow no-break space
+        "2200\u20090000\u20090000\u20090001",  # thin space
+        "2200  0000  0000  0001",  # two spaces
+        "2200.0000.0000.0001",
+        "2200/0000/0000/0001",
+        "2200_0000_0000_0001",
+        "2200\u20130000\u20130000\u20130001",  # en dash
+        "2200\u200b0000\u200b0000\u200b0001",  # zero-width space
+        "2200\u20600000\u20600000\u20600001",  # word joiner
+        "2200\u00ad0000\u00ad0000\u00ad0001",  # soft hyphen
+    ],
+)
+def test_masking_sees_a_card_number_through_any_separator(number: str) -> None:
+    masked = mask_pii(f"card {number} please")
+    assert "0000" not in masked and masked.endswith("0001 please"), ascii(masked)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["passport 4510\u00a0123456", "phone +7\u200b916\u00a0123\u00a045\u00a067", "phone +7 916 123.45.67"],
+)
+def test_masking_sees_phone_and_passport_numbers_through_unusual_spaces(text: str) -> None:
+    masked = mask_pii(text)
+    assert "123" not in masked and ("[passport]" in masked or "[phone]" in masked), ascii(masked)
+
+
 def test_masking_keeps_ordinary_amounts_and_dates() -> None:
     text = "Переведи 1000 рублей, 10 ноября 2026, карта на 0001"
     assert mask_pii(text) == text
+    dates = "I was charged on 03.12.2026 and 04.12.2026, 1 500.00 each"
+    assert mask_pii(dates) == dates
 
 
 @pytest.mark.parametrize(

@@ -357,9 +357,18 @@ def is_affirmative(text: str) -> bool:
 
 # --- masking (NFR-0021 via NFR-0029): card, phone and passport numbers ---------------------------
 
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(?:\+7|8)[ \-(]*\d{3}[ \-)]*\d{3}[ -]*\d{2}[ -]*\d{2}(?!\d)")
-_PASSPORT = re.compile(r"(?<!\d)\d{2} ?\d{2}[ №N]{0,3}\d{6}(?!\d)")
+# Invisible format characters (zero-width space and joiners, word joiner, soft hyphen, BOM): they
+# change nothing a reader sees, so they are dropped before masking, or they could hide a number.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+# Between the digits of a number: any space (``\s`` is Unicode-aware: no-break, thin, narrow no-break
+# spaces), up to three in a row, or one hyphen or dash.
+_GAP = r"(?:\s{1,3}|[-\u2010-\u2015])"
+_CARD = re.compile(rf"(?<!\d)(?:\d{_GAP}?){{12,18}}\d(?!\d)")
+# Written in groups of four with dots, slashes or underscores (2200.0000.0000.0001); dates written
+# with dots (03.12.2026) do not have that shape, so they stay readable.
+_CARD_GROUPED = re.compile(r"(?<!\d)\d{4}(?:\s?[./_]\s?\d{4}){2,3}(?:\s?[./_]\s?\d{1,3})?(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(?:\+7|8)[\s\-.(]*\d{3}[\s\-.)]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)")
+_PASSPORT = re.compile(r"(?<!\d)\d{2}\s?\d{2}[\s№N]{0,3}\d{6}(?!\d)")
 
 
 def _mask_card(match: re.Match[str]) -> str:
@@ -369,7 +378,9 @@ def _mask_card(match: re.Match[str]) -> str:
 
 def mask_pii(text: str) -> str:
     """Mask card numbers (last four kept), phone numbers and passport numbers in free text."""
+    text = _INVISIBLE.sub("", text)
     text = _PHONE.sub("[phone]", text)
+    text = _CARD_GROUPED.sub(_mask_card, text)
     text = _CARD.sub(_mask_card, text)
     return _PASSPORT.sub("[passport]", text)
 

@@ -31,7 +31,8 @@ def authenticate(request: Request, tokens: TokenService, security: OperationSecu
     cards) refuse a client credentials token with 403 as well; such tokens can never carry their
     scopes.
     """
-    header = request.headers.get("authorization")
+    lines = request.headers.getlist("authorization")
+    header = lines[0] if len(lines) == 1 else None  # two credentials: which one acts is not for us to pick
     if not header or header[:7].lower() != "bearer " or not header[7:].strip():
         raise ProblemError(
             "UNAUTHENTICATED",

@@ -44,7 +44,7 @@ from futurebank.sandbox.entrypoints.constants import (
 from futurebank.sandbox.entrypoints.contract import SECURITY
 from futurebank.sandbox.entrypoints.deps import Container, container, correlation_id
 from futurebank.sandbox.entrypoints.problems import FieldError, ProblemError, uri_reference
-from futurebank.sandbox.entrypoints.validation import parse_datetime, read_json
+from futurebank.sandbox.entrypoints.validation import datetime_error, parse_datetime, read_json
 from futurebank.sandbox.service_layer.handlers import Actor
 
 T = TypeVar("T")
@@ -76,8 +76,8 @@ def _cursor(value: Any) -> str:
 def _datetime(value: Any) -> datetime:
     try:
         return parse_datetime(str(value))
-    except ValueError:
-        raise PydanticCustomError("FORMAT", "Must be an RFC 3339 date-time with an offset.") from None
+    except ValueError as exc:
+        raise datetime_error(exc) from None
 
 
 def _one_of(*allowed: str) -> Any:
@@ -306,7 +306,10 @@ def json_body(model: type[B]) -> Any:
 
 
 async def _idempotency_key(request: Request) -> str:  # async: no thread hop (see path_id)
-    key = request.headers.get("idempotency-key")
+    # Repeated header lines are one field (RFC 9110 5.3): two keys are as invalid as "A, B" in one line,
+    # never silently the first.
+    lines = request.headers.getlist("idempotency-key")
+    key = ", ".join(lines) if lines else None
     if key is None:
         raise ProblemError(
             "IDEMPOTENCY_KEY_MISSING", "This operation moves money and needs an Idempotency-Key header."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from futurebank.sandbox.domain.commands import CreatePayment, echoed_fields
 from futurebank.sandbox.entrypoints.constants import UUID_RE
@@ -36,20 +36,40 @@ POSITIVE_AMOUNT_RE = r"^([1-9][0-9]{0,14}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?)
 M = TypeVar("M", bound=BaseModel)
 
 
+DATETIME_RANGE_RULE = "Must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z once taken to UTC."
+
+
+class DateTimeOutOfRange(ValueError):
+    """A valid RFC 3339 date-time whose offset takes it past the years this server can hold
+    (0001-01-01T00:00:00+03:00 is 0000-12-31T21:00:00Z)."""
+
+
 def parse_datetime(value: str) -> datetime:
     if not RFC3339_RE.match(value):
         raise ValueError("not an RFC 3339 date-time with offset")
     text = value.upper().replace("Z", "+00:00")
     if text[16:19] == ":60":  # a leap second: Python cannot hold it; count it as the 59th
         text = text[:17] + "59" + text[19:]
-    return datetime.fromisoformat(text)
+    parsed = datetime.fromisoformat(text)
+    try:
+        parsed.astimezone(UTC)  # what the database stores and every comparison uses
+    except OverflowError:
+        raise DateTimeOutOfRange(DATETIME_RANGE_RULE) from None
+    return parsed
+
+
+def datetime_error(exc: ValueError) -> PydanticCustomError:
+    """The field error of a date-time that did not parse: its form, or its range."""
+    if isinstance(exc, DateTimeOutOfRange):
+        return PydanticCustomError("OUT_OF_RANGE", DATETIME_RANGE_RULE)
+    return PydanticCustomError("FORMAT", "Must be an RFC 3339 date-time with an offset.")
 
 
 def _datetime(value: str) -> str:
     try:
         parse_datetime(value)
     except ValueError as exc:
-        raise PydanticCustomError("FORMAT", "Must be an RFC 3339 date-time with an offset.") from exc
+        raise datetime_error(exc) from None
     return value
 
 
@@ -67,6 +87,17 @@ PLAIN_TEXT_RULE = (
     "Must not contain control characters (U+0000-U+001F, U+007F-U+009F) or bidirectional formatting "
     "characters (U+202A-U+202E, U+2066-U+2069)."
 )
+
+
+BIDI_RULE = "Must not contain bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069)."
+
+
+def _no_bidi_controls(value: str) -> str:
+    # The contract's pattern on multi-line free text (the assistant's messages, a handoff comment):
+    # line breaks are allowed there, reordering characters are not.
+    if any(ch in BIDI_CONTROLS for ch in value):
+        raise PydanticCustomError("PATTERN", BIDI_RULE)
+    return value
 
 
 def _plain_text(value: str) -> str:
@@ -92,6 +123,8 @@ def _matching(regex: str, words: str) -> AfterValidator:
 
 
 DateTimeStr = Annotated[str, AfterValidator(_datetime)]
+# Free text that may span lines but never holds bidirectional formatting characters.
+MultiLineText = Annotated[str, AfterValidator(_no_bidi_controls)]
 UuidStr = Annotated[str, AfterValidator(_uuid)]
 
 
@@ -289,7 +322,20 @@ async def read_json(request: Request, model: type[M]) -> M:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise ProblemError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.")
-    raw = await request.body()
+    codings = [c.strip().lower() for c in ",".join(request.headers.getlist("content-encoding")).split(",")]
+    if any(c and c != "identity" for c in codings):
+        # RFC 9110 15.5.16: an unsupported content coding is 415, with Accept-Encoding naming what is taken.
+        raise ProblemError(
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Send the body without a Content-Encoding: this API takes uncompressed JSON.",
+            headers={"Accept-Encoding": "identity"},
+        )
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        # The client left before its body arrived (or sent a broken chunked body): a client-side
+        # fault, answered (if anyone listens) and counted as 400, never as a server error.
+        raise ProblemError("VALIDATION_FAILED", "The request body ended before it was complete.") from None
     _refuse_duplicate_members(raw)
     try:
         return model.model_validate_json(raw)

@@ -111,13 +111,22 @@ def booked_card_spend(
     ]
 
 
+def _msk_midnight_in_utc(day: date, days_later: int = 0) -> datetime:
+    """The start of ``day`` (plus ``days_later``) in Moscow, in UTC. At the ends of the calendar it
+    is the earliest or latest instant Python holds: no booking lies beyond either, so the sums agree."""
+    try:
+        return datetime.combine(day + timedelta(days=days_later), datetime.min.time(), MSK).astimezone(UTC)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if days_later == 0 else datetime.max.replace(tzinfo=UTC)
+
+
 def get_carbon_footprint(m: q.GetCarbonFootprint, cx: Context) -> Footprint:
     """The bus has checked the customer and the consent (``cx.window``) before this runs."""
     account = cx.uow.accounts.owned(cx.customer_id, m.account_id)
     if account is None or account.kind == AccountKind.INTERNAL:
         raise NotFound("No such account.")
-    start = datetime.combine(m.period_first, datetime.min.time(), MSK).astimezone(UTC)
-    end = datetime.combine(m.period_last + timedelta(days=1), datetime.min.time(), MSK).astimezone(UTC)
+    start = _msk_midnight_in_utc(m.period_first)
+    end = _msk_midnight_in_utc(m.period_last, days_later=1)
     if cx.window.start is not None and cx.window.start > start:
         start = cx.window.start
     spending = booked_card_spend(cx.uow, account.id, start, end, cx.window.end)

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 from fastapi import APIRouter, Depends
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from futurebank.sandbox.domain.commands import AuthoriseConsent
@@ -84,6 +84,8 @@ async def _form(request: Request) -> dict[str, str]:
         raise OAuthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
     try:
         pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
+    except ClientDisconnect:  # the client left mid-body: its fault, not the server's
+        raise OAuthError("invalid_request", "the request body ended before it was complete") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise OAuthError("invalid_request", "the form is not valid UTF-8 url-encoded data") from exc
     form: dict[str, str] = {}

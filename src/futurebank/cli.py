@@ -7,12 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from futurebank.spec.chat import ChatParseError, dump_messages, parse_file
-
-if TYPE_CHECKING:
-    from futurebank.spec.workshop.fingerprints import State
 
 DEFAULT_SEED = Path("../shared/seeds/000_cf57a7d67fd07831.txt")
 MESSAGES_FILE = Path("docs/chat/messages.yaml")
@@ -171,18 +167,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _built_from(docs: Path, state: State) -> State:
-    """The state, if the site was built from ``docs``: reviews are recorded where the build read them."""
-    if docs.resolve() != Path(state.docs):
-        raise ValueError(f"the site was built from {state.docs}, not from {docs.resolve()}; pass --docs")
-    return state
-
-
 def cmd_fingerprint(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
 
     docs = Path(args.docs)
-    done = review(docs, _built_from(docs, State.read(Path(args.site) / STATE_FILE)), None)
+    done = review(docs, State.read(Path(args.site) / STATE_FILE, docs), None)
     print(f"recorded the upstream fingerprints of {len(done)} items in {docs / 'workshop/fingerprints.yaml'}")
     return 0
 
@@ -191,8 +180,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State, review
 
     docs = Path(args.docs)
-    state = _built_from(docs, State.read(Path(args.site) / STATE_FILE))
-    before = state.current_suspects()
+    state = State.read(Path(args.site) / STATE_FILE, docs)
+    before = state.current_suspects(docs)
     for item in review(docs, state, args.ids):
         was = before.get(item)
         print(f"reviewed {item}" + (f" (was suspect: {', '.join(was)})" if was else ""))
@@ -203,7 +192,8 @@ def cmd_suspects(args: argparse.Namespace) -> int:
     from futurebank.spec.workshop.fingerprints import STATE_FILE, State
 
     try:
-        suspects = State.read(Path(args.site) / STATE_FILE).current_suspects()
+        docs = Path(args.docs)
+        suspects = State.read(Path(args.site) / STATE_FILE, docs).current_suspects(docs)
     except ValueError as exc:
         if not args.skip_stale:
             raise

@@ -23,10 +23,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -56,7 +57,15 @@ class PublicFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         if any(part.startswith(".") and part not in (".", "..") for part in Path(path).parts):
             raise HTTPException(status_code=404)
-        return await super().get_response(path, scope)
+        response = await super().get_response(path, scope)
+        if isinstance(response, RedirectResponse):
+            # Starlette builds a folder's redirect from the request's Host header; a path alone keeps
+            # the visitor on this server whatever the header says (and "//" would name another host).
+            target = urlsplit(response.headers["location"])
+            response.headers["location"] = urlunsplit(
+                ("", "", "/" + target.path.lstrip("/"), target.query, "")
+            )
+        return response
 
 
 def site_app(site: Path) -> ASGIApp:

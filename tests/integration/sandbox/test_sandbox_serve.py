@@ -108,6 +108,43 @@ def test_hidden_build_files_are_not_published(site: Path, app: object) -> None:
         assert client.get("/index.html").status_code == 200
 
 
+def test_a_folder_redirect_stays_on_this_server_whatever_the_host_header(site: Path, app: object) -> None:
+    (site / "api").mkdir()
+    (site / "api" / "index.html").write_text("<!doctype html><title>api</title>", encoding="utf-8")
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        r = client.get("/api?x=1", headers={"Host": "evil.example"}, follow_redirects=False)
+        assert r.status_code in (301, 307, 308) and r.headers["location"] == "/api/?x=1", r.headers
+
+
+def test_console_contract_is_rendered_once_per_version_off_the_event_loop(app: object) -> None:
+    """Each request re-parsed and re-dumped the 170 KB contract on the event loop (about a second):
+    a few in flight stalled /health for over 5 s."""
+    console._rendered_contract.cache_clear()
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        first = client.get("/console/openapi.yaml")
+        second = client.get("/console/openapi.yaml")
+    assert first.status_code == second.status_code == 200 and first.content == second.content
+    info = console._rendered_contract.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
+
+
+def test_console_asset_not_found_is_a_problem(app: object) -> None:
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        r = client.get("/console/static/nope.js")
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "RESOURCE_NOT_FOUND"
+
+
+def test_an_invented_method_adds_no_metric_series(app: object) -> None:
+    """OpenTelemetry's HTTP conventions: a method outside the known set is reported as _OTHER."""
+    with TestClient(app) as client:  # type: ignore[arg-type]
+        for n in range(5):
+            assert client.request(f"PROBE{n}", "/health").status_code == 405
+        metrics = client.get("/metrics").text
+    assert "PROBE" not in metrics
+    assert 'http_request_method="_OTHER"' in metrics
+
+
 def _csp(response: Any) -> dict[str, str]:
     policy = response.headers.get("content-security-policy", "")
     return {d.split()[0]: d.strip() for d in policy.split(";") if d.strip()}
@@ -117,7 +154,7 @@ def test_every_kind_of_page_sends_security_headers(app: object) -> None:
     with TestClient(app) as client:  # type: ignore[arg-type]
         sign_in = (
             "/api/v1/oauth/authorize?response_type=code&client_id=demo-app&redirect_uri=/console/x"
-            "&code_challenge=abc&code_challenge_method=S256"
+            "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
         )
         for path in (
             "/",

@@ -53,7 +53,7 @@ def test_changing_a_scope_decision_makes_its_story_suspect_until_reviewed(
     assert "SCOPE-0001 changed" in page  # the marker on the story and the suspects table
     assert "needs_style_suspect" in page  # the story's box is styled as suspect
     capsys.readouterr()
-    assert main(["suspects", "--site", str(out)]) == 1
+    assert main(["suspects", "--site", str(out), "--docs", str(src)]) == 1
     assert "suspect US-0001: upstream SCOPE-0001" in capsys.readouterr().out
 
     assert main(["review", "US-0001", "--site", str(out), "--docs", str(src)]) == 0
@@ -63,7 +63,7 @@ def test_changing_a_scope_decision_makes_its_story_suspect_until_reviewed(
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "SCOPE-0001 changed" not in page
     assert "needs_style_suspect" not in page
-    assert main(["suspects", "--site", str(out)]) == 0
+    assert main(["suspects", "--site", str(out), "--docs", str(src)]) == 0
 
 
 def test_an_answer_marks_the_items_its_question_blocks_suspect(reviewed: tuple[Path, Path]) -> None:
@@ -92,20 +92,23 @@ def test_suspects_refuse_a_build_older_than_the_docs(
     index = src / "index.md"
     index.write_text(index.read_text(encoding="utf-8") + "\nEdited after the build.\n", encoding="utf-8")
     capsys.readouterr()
-    assert main(["suspects", "--site", str(out)]) == 2
-    assert "changed after the site was built" in capsys.readouterr().err
+    assert main(["suspects", "--site", str(out), "--docs", str(src)]) == 2
+    assert "changed after the build" in capsys.readouterr().err
     assert main(["review", "US-0001", "--site", str(out), "--docs", str(src)]) == 2
-    assert main(["suspects", "--skip-stale", "--site", str(out)]) == 0  # what `make check` runs
+    assert (
+        main(["suspects", "--skip-stale", "--site", str(out), "--docs", str(src)]) == 0
+    )  # what `make check` runs
     assert "no suspect list" in capsys.readouterr().out
     assert sphinx_build(src, out).returncode == 0
-    assert main(["suspects", "--site", str(out)]) == 0
+    assert main(["suspects", "--site", str(out), "--docs", str(src)]) == 0
 
 
 def test_review_refuses_a_docs_tree_the_site_was_not_built_from(
     reviewed: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, out = reviewed
+    assert '"docs"' not in (out / STATE_FILE).read_text(encoding="utf-8")  # no build path on the site
     other = tmp_path / "other"
     other.mkdir()
     assert main(["review", "US-0001", "--site", str(out), "--docs", str(other)]) == 2
-    assert "the site was built from" in capsys.readouterr().err
+    assert "is not what the site was built from" in capsys.readouterr().err

@@ -29,6 +29,15 @@ access_log = logging.getLogger("futurebank.sandbox.access")
 error_log = logging.getLogger("futurebank.sandbox.errors")
 
 
+# OpenTelemetry's HTTP semantic conventions: a method outside the known set is reported as _OTHER, so an
+# invented method (any token is valid HTTP) cannot add metric series without limit.
+KNOWN_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
+
+
+def metric_method(method: str) -> str:
+    return method if method in KNOWN_METHODS else "_OTHER"
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
@@ -82,7 +91,7 @@ class Observability:
             if status == 405:  # the path matched, the method did not: not that operation's traffic
                 operation = "methodNotAllowed"
             template = str(getattr(route, "path", "") or "unmatched").removeprefix("/api/v1")
-            self.metrics.observe(operation, template, scope["method"], status, seconds)
+            self.metrics.observe(operation, template, metric_method(scope["method"]), status, seconds)
             if self.log_requests:
                 access_log.info(
                     "request",

@@ -87,47 +87,43 @@ class State:
     fingerprints: dict[str, str]
     upstream: dict[str, list[str]]
     suspects: dict[str, list[str]]  # item -> the upstream items that changed or were never reviewed
-    docs: str = ""  # the source directory the build read
-    sources: str = ""  # sources_digest of it when the build ran
+    sources: str = ""  # sources_digest of the docs the build read (no path: the site is published)
 
     def to_json(self) -> str:
         data = {
             "fingerprints": self.fingerprints,
             "upstream": self.upstream,
             "suspects": self.suspects,
-            "docs": self.docs,
             "sources": self.sources,
         }
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
     @classmethod
-    def read(cls, path: Path) -> State:
-        """The state of the last site build; refused when docs/ changed since (its fingerprints would
-        be stale, and a review would record them)."""
+    def read(cls, path: Path, docs: Path) -> State:
+        """The state of the last site build of ``docs``; refused when docs/ changed since (its
+        fingerprints would be stale, and a review would record them)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             state = cls(
                 dict(data["fingerprints"]),
                 dict(data["upstream"]),
                 dict(data["suspects"]),
-                str(data["docs"]),
                 str(data["sources"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(
                 f"{path}: no fingerprint state of a site build; run `make site` first ({exc})"
             ) from exc
-        docs = Path(state.docs)
         if not docs.is_dir() or sources_digest(docs) != state.sources:
             raise ValueError(
-                f"{path}: {docs} changed after the site was built, so its fingerprints are stale; "
-                "run `make site` first"
+                f"{path}: {docs} is not what the site was built from, or changed after the build, so the "
+                "fingerprints are stale; run `make site` first (or pass the --docs the site was built from)"
             )
         return state
 
-    def current_suspects(self) -> dict[str, list[str]]:
+    def current_suspects(self, docs: Path) -> dict[str, list[str]]:
         """The suspects against the reviews recorded now: a review after the build counts at once."""
-        stored, _ = load_stored(Path(self.docs))
+        stored, _ = load_stored(docs)
         suspects: dict[str, list[str]] = {}
         for item, ups in self.upstream.items():
             changed = [up for up in ups if stored.get(item, {}).get(up) != self.fingerprints[up]]
@@ -189,7 +185,7 @@ def compute_state(
         changed = [up for up in ups if reviewed.get(up) != fingerprints[up]]
         if changed:
             suspects[item] = changed
-    return State(fingerprints, upstream, suspects, str(docs.resolve()), sources_digest(docs))
+    return State(fingerprints, upstream, suspects, sources_digest(docs))
 
 
 def dump_stored(stored: Mapping[str, Mapping[str, str]]) -> str:

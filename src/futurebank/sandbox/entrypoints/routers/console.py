@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import html
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi import APIRouter
 from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 from futurebank.sandbox.config import Settings
 from futurebank.sandbox.entrypoints.deps import container
+from futurebank.sandbox.entrypoints.problems import problem_response, uri_reference
 from futurebank.sandbox.entrypoints.security_headers import inline_script_hashes
 
 router = APIRouter()
@@ -66,8 +69,7 @@ def _origin(request: Request) -> str:
     return public_origin(container(request).settings)
 
 
-def contract_for(request: Request, contract: dict[str, Any]) -> dict[str, Any]:
-    origin = _origin(request)
+def contract_at(origin: str, contract: dict[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(json.dumps(contract))  # deep copy; the original stays as read
     doc["servers"] = [{"url": f"{origin}/api/v1", "description": "This sandbox"}]
     flows = doc.get("components", {}).get("securitySchemes", {}).get("oauth2", {}).get("flows", {})
@@ -130,12 +132,24 @@ async def console_script(request: Request) -> Response:
 async def console_contract(request: Request) -> Response:
     c = container(request)
     if c.contract_path is None or not c.contract_path.exists():
-        return PlainTextResponse("contract file not found", 404)
-    contract = yaml.safe_load(c.contract_path.read_text(encoding="utf-8"))
-    return Response(
-        yaml.safe_dump(contract_for(request, contract), sort_keys=False, allow_unicode=True),
-        media_type="application/yaml",
+        return problem_response(
+            "RESOURCE_NOT_FOUND", "The contract file is not found.", "/console/openapi.yaml"
+        )
+    stat = c.contract_path.stat()
+    # In a worker thread: the first rendering of a version takes about a second.
+    body = await run_in_threadpool(
+        _rendered_contract, c.contract_path, stat.st_mtime_ns, stat.st_size, _origin(request)
     )
+    return Response(body, media_type="application/yaml")
+
+
+@lru_cache(maxsize=4)
+def _rendered_contract(path: Path, _mtime_ns: int, _size: int, origin: str) -> bytes:
+    """The contract as the console serves it, rendered once per version of the file and origin:
+    parsing and dumping 170 KB of YAML takes about a second, and on the event loop, for every request,
+    it stalled every other request of the server."""
+    contract = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.safe_dump(contract_at(origin, contract), sort_keys=False, allow_unicode=True).encode("utf-8")
 
 
 @router.get("/console/oauth2-redirect.html", name="consoleOAuthRedirect", include_in_schema=False)
@@ -146,5 +160,7 @@ async def console_oauth_redirect() -> Response:
 @router.get("/console/static/{name}", name="consoleAsset", include_in_schema=False)
 async def console_asset(name: str) -> Response:
     if ASSETS is None or name not in _ASSET_FILES:
-        return PlainTextResponse("not found", 404)
+        return problem_response(
+            "RESOURCE_NOT_FOUND", "No such console asset.", uri_reference(f"/console/static/{name}")
+        )
     return FileResponse(ASSETS / name, media_type=_ASSET_FILES[name])

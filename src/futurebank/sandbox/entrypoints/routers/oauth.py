@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import html
+import re
 import secrets
 import time
 from pathlib import Path
@@ -60,6 +61,13 @@ STAFF_SCOPES = ("agent",)
 ALL_SCOPES, _CONTRACT_CLIENT_SCOPES = contract_scopes()
 CLIENT_SCOPES = tuple(s for s in _CONTRACT_CLIENT_SCOPES if s not in STAFF_SCOPES)
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_DESCRIPTION_UNSAFE = re.compile(r"[^\x20\x21\x23-\x5B\x5D-\x7E]")
+# RFC 6749 3.3: scope = scope-token *( SP scope-token ), a token being visible ASCII but " and \.
+_SCOPE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*")
+# RFC 7636 4.1 and 4.2: a verifier is 43 to 128 unreserved characters; an S256 challenge is the
+# 43-character base64url (no padding) of its SHA-256.
+_PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+_PKCE_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 class OAuthError(Exception):
@@ -73,8 +81,11 @@ class OAuthError(Exception):
         headers = dict(_NO_STORE)
         if self.status == 401:
             headers["WWW-Authenticate"] = 'Basic realm="futurebank"'
+        # RFC 6749 5.2: error_description holds %x20-21 / %x23-5B / %x5D-7E only; an echoed value
+        # with other characters (non-ASCII, quotes, backslashes) is shown with "?" in their place.
+        description = _DESCRIPTION_UNSAFE.sub("?", self.description)
         return JSONResponse(
-            {"error": self.error, "error_description": self.description}, self.status, headers=headers
+            {"error": self.error, "error_description": description}, self.status, headers=headers
         )
 
 
@@ -82,6 +93,9 @@ async def _form(request: Request) -> dict[str, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/x-www-form-urlencoded":
         raise OAuthError("invalid_request", "send the parameters as application/x-www-form-urlencoded")
+    codings = [c.strip().lower() for c in ",".join(request.headers.getlist("content-encoding")).split(",")]
+    if any(coding and coding != "identity" for coding in codings):
+        raise OAuthError("invalid_request", "send the form without a Content-Encoding")
     try:
         pairs = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True)
     except ClientDisconnect:  # the client left mid-body: its fault, not the server's
@@ -97,28 +111,40 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _client(c: Container, request: Request, form: dict[str, str], secret_required: bool = True) -> str:
+    """The authenticated client. ``secret_required=False`` lets the bank's own apps, which run on the
+    customer's device as public clients (PKCE instead of a secret), omit it; every other client was
+    given a secret and must use it (RFC 6749 4.1.3)."""
     client_id, secret = form.get("client_id"), form.get("client_secret")
-    header = request.headers.get("authorization", "")
+    headers = request.headers.getlist("authorization")
+    if len(headers) > 1:
+        raise OAuthError("invalid_request", "send one Authorization header")
+    header = headers[0] if headers else ""
     if header[:6].lower() == "basic ":
+        if secret is not None:  # RFC 6749 2.3: one authentication method per request
+            raise OAuthError("invalid_request", "authenticate with Basic credentials or the form, not both")
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
             basic_id, _, basic_secret = decoded.partition(":")
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise OAuthError("invalid_client", "malformed Basic credentials", 401) from exc
+        if client_id is not None and client_id != basic_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
         client_id, secret = basic_id, basic_secret
     if not client_id or client_id not in c.settings.clients:
         raise OAuthError("invalid_client", "unknown client", 401)
-    if (secret_required or secret) and not secrets.compare_digest(
-        secret or "", c.settings.clients[client_id]
-    ):
-        raise OAuthError("invalid_client", "wrong client secret", 401)
+    public = not secret_required and client_id in c.settings.first_party_clients
+    if (not public or secret) and not secrets.compare_digest(secret or "", c.settings.clients[client_id]):
+        raise OAuthError("invalid_client", "wrong or missing client secret", 401)
     return client_id
 
 
 def _scopes(form: dict[str, str], allowed: tuple[str, ...]) -> list[str]:
-    requested = form.get("scope", "").split()
-    if not requested:
+    text = form.get("scope", "")
+    if not text:
         return list(allowed)
+    if not _SCOPE.fullmatch(text):
+        raise OAuthError("invalid_scope", "scope must be scope tokens separated by single spaces")
+    requested = text.split(" ")
     bad = [s for s in requested if s not in allowed]
     if bad:
         raise OAuthError("invalid_scope", f"not available for this grant: {' '.join(bad)}")
@@ -149,6 +175,8 @@ async def token(request: Request) -> Response:
     try:
         form = await _form(request)
         grant = form.get("grant_type", "")
+        if not grant:
+            raise OAuthError("invalid_request", "grant_type is missing")
         if grant == "client_credentials":
             client_id = _client(c, request, form)
             allowed = STAFF_SCOPES if client_id in c.settings.staff_clients else CLIENT_SCOPES
@@ -194,11 +222,11 @@ async def _exchange_code(c: Container, request: Request, form: dict[str, str]) -
     code = c.auth_codes.pop(form.get("code", ""), None)
     if code is None or code.expires_at < time.time() or code.client_id != client_id:
         raise OAuthError("invalid_grant", "unknown, used or expired authorization code")
-    if form.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
-        raise OAuthError("invalid_grant", "redirect_uri differs from the authorization request")
+    if form.get("redirect_uri") != code.redirect_uri:  # RFC 6749 4.1.3: required, and the same
+        raise OAuthError("invalid_grant", "redirect_uri is missing or differs from the authorization request")
     verifier = form.get("code_verifier", "")
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    if not verifier or not secrets.compare_digest(digest, code.code_challenge):
+    if not _PKCE_VERIFIER.fullmatch(verifier) or not secrets.compare_digest(digest, code.code_challenge):
         raise OAuthError("invalid_grant", "PKCE code_verifier does not match the code_challenge")
     return _token_response(c, client_id, code.customer_id, code.scopes)
 
@@ -206,6 +234,8 @@ async def _exchange_code(c: Container, request: Request, form: dict[str, str]) -
 def _safe_redirect(uri: str) -> bool:
     """Dev server: only same-origin paths or loopback hosts may receive codes."""
     parts = urlsplit(uri)
+    if "#" in uri or "\\" in uri:  # RFC 6749 3.1.2: no fragment; a backslash is no URI character
+        return False
     if not parts.scheme and not parts.netloc and uri.startswith("/"):
         return True
     return parts.scheme in ("http", "https") and parts.hostname in ("127.0.0.1", "localhost", "::1")
@@ -216,6 +246,9 @@ async def authorize_page(request: Request) -> Response:
     c = container(request)
     q = request.query_params
     problems = []
+    repeated = sorted({k for k in q if len(q.getlist(k)) > 1})
+    if repeated:  # RFC 6749 3.1: a parameter must not be included more than once
+        problems.append(f"repeated parameters: {', '.join(repeated)}")
     if q.get("response_type") != "code":
         problems.append("response_type must be code")
     if q.get("client_id") not in c.settings.clients:
@@ -224,8 +257,8 @@ async def authorize_page(request: Request) -> Response:
         problems.append("a staff client gets client credentials tokens only")
     if not _safe_redirect(q.get("redirect_uri", "")):
         problems.append("redirect_uri must be a loopback or same-origin URL")
-    if q.get("code_challenge_method") != "S256" or not q.get("code_challenge"):
-        problems.append("PKCE with code_challenge_method=S256 is required")
+    if q.get("code_challenge_method") != "S256" or not _PKCE_CHALLENGE.fullmatch(q.get("code_challenge", "")):
+        problems.append("PKCE with code_challenge_method=S256 and a 43-character code_challenge is required")
     try:
         _scopes({"scope": q.get("scope", "")}, ALL_SCOPES)
     except OAuthError as err:
@@ -266,7 +299,7 @@ async def authorize_approve(request: Request, c: Annotated[Container, Depends(co
             client_id not in c.settings.clients
             or client_id in c.settings.staff_clients
             or not _safe_redirect(redirect_uri)
-            or not form.get("code_challenge")
+            or not _PKCE_CHALLENGE.fullmatch(form.get("code_challenge", ""))
         ):
             raise OAuthError("invalid_request", "bad authorization request")
         scopes = _scopes(form, ALL_SCOPES)

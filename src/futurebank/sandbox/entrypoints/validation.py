@@ -123,8 +123,9 @@ def _matching(regex: str, words: str) -> AfterValidator:
 
 
 DateTimeStr = Annotated[str, AfterValidator(_datetime)]
-# Free text that may span lines but never holds bidirectional formatting characters.
-MultiLineText = Annotated[str, AfterValidator(_no_bidi_controls)]
+# Free text that may span lines but never holds bidirectional formatting characters; put it after the
+# field's length limits (Annotated[str, Field(...), NO_BIDI_CONTROLS]) so their messages stay as worded.
+NO_BIDI_CONTROLS = AfterValidator(_no_bidi_controls)
 UuidStr = Annotated[str, AfterValidator(_uuid)]
 
 

@@ -25,7 +25,7 @@ from futurebank.sandbox.domain.assistant import Conversation, Handoff, Message
 from futurebank.sandbox.entrypoints.deps import Container
 from futurebank.sandbox.entrypoints.problems import ProblemError
 from futurebank.sandbox.entrypoints.toolkit import ApiCall, Call, PageCall, json_body, path_id
-from futurebank.sandbox.entrypoints.validation import MultiLineText, UuidStr, _Strict
+from futurebank.sandbox.entrypoints.validation import NO_BIDI_CONTROLS, UuidStr, _Strict
 from futurebank.sandbox.service_layer.assistant import AssistantService
 from futurebank.sandbox.service_layer.assistant_conversations import (
     Access,
@@ -45,7 +45,7 @@ class ConversationStartIn(_Strict):
 
 class AssistantMessageIn(_Strict):
     # Any text the contract allows: it is data (masked, never echoed into a reply), not an instruction.
-    text: Annotated[MultiLineText, Field(min_length=1, max_length=2000)]
+    text: Annotated[str, Field(min_length=1, max_length=2000), NO_BIDI_CONTROLS]
     confirmation_for: UuidStr | None = None
 
 
@@ -58,7 +58,7 @@ class HandoffRequestIn(_Strict):
         "suspected_fraud",
         "vulnerable_customer",
     ]
-    comment: Annotated[MultiLineText, Field(max_length=500)] | None = None
+    comment: Annotated[str, Field(max_length=500), NO_BIDI_CONTROLS] | None = None
 
 
 ConversationId = Annotated[str, path_id("conversation_id")]

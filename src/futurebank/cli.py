@@ -189,12 +189,12 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_suspects(args: argparse.Namespace) -> int:
-    from futurebank.spec.workshop.fingerprints import STATE_FILE, State
+    from futurebank.spec.workshop.fingerprints import STATE_FILE, StaleState, State
 
     try:
         docs = Path(args.docs)
         suspects = State.read(Path(args.site) / STATE_FILE, docs).current_suspects(docs)
-    except ValueError as exc:
+    except StaleState as exc:  # a missing or broken state, or broken reviews, still fail
         if not args.skip_stale:
             raise
         print(f"no suspect list: {exc}")

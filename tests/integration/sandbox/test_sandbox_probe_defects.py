@@ -193,6 +193,7 @@ PAYMENT = {
         ("booked_to", "0001-01-01T00:00:00+00:01"),
         ("booked_from", "9999-12-31T23:59:59-10:00"),
         ("booked_to", "9999-12-31T23:59:59-23:59"),
+        ("booked_to", "9999-12-31T21:00:00Z"),
     ],
 )
 def test_a_date_time_past_the_year_range_in_a_query_is_a_400(
@@ -208,7 +209,11 @@ def test_a_date_time_past_the_year_range_in_a_query_is_a_400(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("transactions_from", "0001-01-01T00:00:00+03:00"), ("transactions_to", "9999-12-31T23:59:59-10:00")],
+    [
+        ("transactions_from", "0001-01-01T00:00:00+03:00"),
+        ("transactions_to", "9999-12-31T23:59:59-10:00"),
+        ("transactions_to", "9999-12-31T23:59:59Z"),  # fits UTC, not the Moscow time a consent is shown in
+    ],
 )
 def test_a_consent_date_past_the_year_range_is_a_400(client: TestClient, name: str, value: str) -> None:
     app_token = token_for(client, None, "consents", client_id="budget-app")
@@ -217,6 +222,7 @@ def test_a_consent_date_past_the_year_range_is_a_400(client: TestClient, name: s
     )
     assert (r.status_code, r.json()["code"]) == (400, "VALIDATION_FAILED"), r.text
     assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [(f"/{name}", "OUT_OF_RANGE")]
+    assert client.get(f"{API}/consents", headers=bearer(app_token)).status_code == 200  # nothing kept
 
 
 def test_a_footprint_from_the_first_day_of_the_calendar_is_answered(client: TestClient) -> None:

@@ -59,6 +59,7 @@ def test_masking_hides_card_phone_and_passport_numbers(text: str, hidden: str, k
         "2200\u200b0000\u200b0000\u200b0001",  # zero-width space
         "2200\u20600000\u20600000\u20600001",  # word joiner
         "2200\u00ad0000\u00ad0000\u00ad0001",  # soft hyphen
+        "2200 - 0000 - 0000 - 0001",
     ],
 )
 def test_masking_sees_a_card_number_through_any_separator(number: str) -> None:
@@ -80,6 +81,8 @@ def test_masking_keeps_ordinary_amounts_and_dates() -> None:
     assert mask_pii(text) == text
     dates = "I was charged on 03.12.2026 and 04.12.2026, 1 500.00 each"
     assert mask_pii(dates) == dates
+    for listed in ("list:\n1000\n2000\n3000\n4000", "sums:\n15000\n20000\n30000", "ids 1234.5678.9012"):
+        assert mask_pii(listed) == listed  # one amount per line; 12 digits in groups are no card
 
 
 @pytest.mark.parametrize(

@@ -297,3 +297,12 @@ def test_broken_copy_fails_naming_file_line_item_and_rule(rule: str, index: int,
     assert re.match(
         rf".*{re.escape(Path(file).name)}:\d+: {re.escape(item)}.* breaks {re.escape(rule)}: ", text
     ), text
+
+
+@pytest.mark.parametrize("text", ["[]\n", "", "just text\n"])
+def test_a_code_or_class_table_of_the_wrong_shape_is_a_finding_not_a_crash(tmp_path: Path, text: str) -> None:
+    docs = contract_copy(tmp_path)
+    (docs / "api" / "problem-codes.yaml").write_text(text, encoding="utf-8")
+    (docs / "entities" / "personal-data-classes.yaml").write_text(text, encoding="utf-8")
+    rules = {f.rule for f in check_contract(docs, BRIEF_STORIES)}
+    assert {"R-84-problem-codes-table", "R-36-entity-annotated"} <= rules

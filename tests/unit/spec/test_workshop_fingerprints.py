@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from futurebank.spec.workshop.fingerprints import (
+    StaleState,
     State,
     compute_state,
     dump_stored,
     load_stored,
     review,
+    sources_digest,
     upstream_of,
 )
 
@@ -101,3 +103,27 @@ def test_a_review_counts_at_once_and_a_changed_docs_tree_refuses_the_old_state(t
     page.write_text("# Spec, edited after the build\n", encoding="utf-8")
     with pytest.raises(ValueError, match="changed after the build"):
         State.read(state_file, docs)
+
+
+def test_the_sources_digest_ignores_hidden_files_reviews_and_baselines(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "workshop" / "baselines").mkdir(parents=True)
+    (docs / "index.md").write_text("# Spec\n", encoding="utf-8")
+    before = sources_digest(docs)
+    (docs / ".index.md.swp").write_bytes(b"editor")
+    (docs / "workshop" / "fingerprints.yaml").write_text("items: {}\n", encoding="utf-8")
+    (docs / "workshop" / "baselines" / "board.json").write_text("{}", encoding="utf-8")
+    assert sources_digest(docs) == before
+    (docs / "index.md").write_text("# Spec, edited\n", encoding="utf-8")
+    assert sources_digest(docs) != before
+
+
+def test_a_state_of_older_tooling_is_stale_and_a_broken_one_is_an_error(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    state_file.write_text('{"fingerprints": {}, "upstream": {}, "suspects": {}}', encoding="utf-8")
+    with pytest.raises(StaleState):
+        State.read(state_file, tmp_path)
+    state_file.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError) as raised:
+        State.read(state_file, tmp_path)
+    assert not isinstance(raised.value, StaleState)  # `make check` fails on it rather than skipping

@@ -360,15 +360,23 @@ def is_affirmative(text: str) -> bool:
 # Invisible format characters (zero-width space and joiners, word joiner, soft hyphen, BOM): they
 # change nothing a reader sees, so they are dropped before masking, or they could hide a number.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
-# Between the digits of a number: any space (``\s`` is Unicode-aware: no-break, thin, narrow no-break
-# spaces), up to three in a row, or one hyphen or dash.
-_GAP = r"(?:\s{1,3}|[-\u2010-\u2015])"
+# Between the digits of a number: spaces on one line (``\s`` is Unicode-aware: no-break, thin, narrow
+# no-break spaces; line breaks excluded, so amounts listed one per line stay readable), up to three in a
+# row, or one hyphen or dash with a space either side or none.
+_SPACE = r"[^\S\n\r\v\f\x1c-\x1e\x85\u2028\u2029]"
+_GAP = rf"(?:{_SPACE}{{1,3}}|{_SPACE}?[-\u2010-\u2015]{_SPACE}?)"
 _CARD = re.compile(rf"(?<!\d)(?:\d{_GAP}?){{12,18}}\d(?!\d)")
 # Written in groups of four with dots, slashes or underscores (2200.0000.0000.0001); dates written
 # with dots (03.12.2026) do not have that shape, so they stay readable.
-_CARD_GROUPED = re.compile(r"(?<!\d)\d{4}(?:\s?[./_]\s?\d{4}){2,3}(?:\s?[./_]\s?\d{1,3})?(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(?:\+7|8)[\s\-.(]*\d{3}[\s\-.)]*\d{3}[\s\-.]*\d{2}[\s\-.]*\d{2}(?!\d)")
-_PASSPORT = re.compile(r"(?<!\d)\d{2}\s?\d{2}[\s№N]{0,3}\d{6}(?!\d)")
+_GROUP = rf"{_SPACE}?[./_]{_SPACE}?"
+_CARD_GROUPED = re.compile(
+    rf"(?<!\d)\d{{4}}(?:{_GROUP}\d{{4}}){{2}}{_GROUP}\d{{1,4}}(?:{_GROUP}\d{{1,3}})?(?!\d)"
+)
+_PHONE_GAP = rf"(?:{_SPACE}|[\-.()])*"
+_PHONE = re.compile(
+    rf"(?<!\d)(?:\+7|8){_PHONE_GAP}\d{{3}}{_PHONE_GAP}\d{{3}}{_PHONE_GAP}\d{{2}}{_PHONE_GAP}\d{{2}}(?!\d)"
+)
+_PASSPORT = re.compile(rf"(?<!\d)\d{{2}}{_SPACE}?\d{{2}}(?:{_SPACE}|[№N]){{0,3}}\d{{6}}(?!\d)")
 
 
 def _mask_card(match: re.Match[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
@@ -36,12 +36,15 @@ POSITIVE_AMOUNT_RE = r"^([1-9][0-9]{0,14}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?)
 M = TypeVar("M", bound=BaseModel)
 
 
-DATETIME_RANGE_RULE = "Must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z once taken to UTC."
+DATETIME_RANGE_RULE = "Must be between 0001-01-01T00:00:00Z and 9999-12-31T20:59:59Z once taken to UTC."
+# Responses show times in Moscow time (representations.MSK), so an instant must fit there as well.
+_SHOWN_IN = timezone(timedelta(hours=3))
 
 
 class DateTimeOutOfRange(ValueError):
-    """A valid RFC 3339 date-time whose offset takes it past the years this server can hold
-    (0001-01-01T00:00:00+03:00 is 0000-12-31T21:00:00Z)."""
+    """A valid RFC 3339 date-time whose offset takes it past the years this server can hold, in UTC
+    or in the Moscow time responses show (0001-01-01T00:00:00+03:00 is 0000-12-31T21:00:00Z;
+    9999-12-31T23:59:59Z is 10000-01-01 in Moscow)."""
 
 
 def parse_datetime(value: str) -> datetime:
@@ -53,6 +56,7 @@ def parse_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     try:
         parsed.astimezone(UTC)  # what the database stores and every comparison uses
+        parsed.astimezone(_SHOWN_IN)  # how a response shows it
     except OverflowError:
         raise DateTimeOutOfRange(DATETIME_RANGE_RULE) from None
     return parsed

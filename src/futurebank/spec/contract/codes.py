@@ -24,7 +24,7 @@ def _check_entries(table: Located) -> list[Finding]:
     entries = table.data.get("codes") if isinstance(table.data, dict) else None
     if not isinstance(entries, list) or not entries:
         return [finding_at(RULE, table, "", PROBLEM_CODES_FILE, "needs a non-empty list `codes`")]
-    base = table.data.get("type_base")
+    base = table.data.get("type_base") if isinstance(table.data, dict) else None
     if not isinstance(base, str) or not re.fullmatch(r"https://[^\s]+/", base):
         findings.append(
             finding_at(

@@ -87,6 +87,13 @@ class Operation:
         return f"OP-{self.operation_id}"
 
 
+def _list_of(located: Located | None, key: str) -> list[Any]:
+    """``located``'s list under ``key``; empty when the file is absent or not so shaped (a rule says so)."""
+    data = located.data if located is not None else None
+    entries = data.get(key) if isinstance(data, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
 @dataclass
 class Contract:
     """The contract files of one spec tree (``docs/``)."""
@@ -108,20 +115,23 @@ class Contract:
     @property
     def personal_data_classes(self) -> list[str]:
         """The classes an entity field's x-personal-data may name (personal-data-classes.yaml)."""
-        entries = self.personal_data.data.get("classes") if self.personal_data is not None else None
-        return [
-            str(entry["class"])
-            for entry in (entries if isinstance(entries, list) else [])
+        return list(self.personal_data_labels)
+
+    @property
+    def personal_data_labels(self) -> dict[str, str]:
+        """Each personal-data class with the short label the data dictionary shows (its name when none)."""
+        return {
+            str(entry["class"]): str(entry.get("label") or entry["class"])
+            for entry in _list_of(self.personal_data, "classes")
             if isinstance(entry, dict) and isinstance(entry.get("class"), str) and entry["class"].strip()
-        ]
+        }
 
     @property
     def error_codes(self) -> dict[str, int]:
         """Each stable error code with its HTTP status, from docs/api/problem-codes.yaml. Entries that
         are not well formed are left out here; R-84 reports them."""
         table: dict[str, int] = {}
-        entries = self.problem_codes.data.get("codes") if self.problem_codes is not None else None
-        for entry in entries if isinstance(entries, list) else []:
+        for entry in _list_of(self.problem_codes, "codes"):
             if isinstance(entry, dict):
                 code, status = entry.get("code"), entry.get("status")
                 if isinstance(code, str) and isinstance(status, int) and code not in table:

@@ -38,14 +38,6 @@ from futurebank.spec.contract import (
 from futurebank.spec.pages import Generator, md_table
 from futurebank.spec.rules import SpecFileError
 
-PD_LABELS = {
-    "none": "none",
-    "personal": "personal (152-FZ)",
-    "special": "special category (152-FZ Art. 10)",
-    "biometric": "biometric (152-FZ Art. 11)",
-    "bank-secrecy": "bank secrecy (Art. 26 of 395-1)",
-}
-
 
 def _contract(app: Sphinx) -> Contract | None:
     docs = Path(app.srcdir)
@@ -253,7 +245,9 @@ def _fields(schema: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[st
     return rows
 
 
-def _field_row(entity: str, name: str, prop: dict[str, Any], with_entity: bool) -> str:
+def _field_row(
+    entity: str, name: str, prop: dict[str, Any], with_entity: bool, labels: dict[str, str]
+) -> str:
     description = str(prop.get("description", ""))
     if "enum" in prop:
         description += " One of: " + ", ".join(f"`{v}`" for v in prop["enum"]) + "."
@@ -265,7 +259,7 @@ def _field_row(entity: str, name: str, prop: dict[str, Any], with_entity: bool) 
         f"`{name}`",
         _type_label(prop),
         cell(prop.get("format", "")),
-        cell(PD_LABELS.get(str(prop.get("x-personal-data")), prop.get("x-personal-data", ""))),
+        cell(labels.get(str(prop.get("x-personal-data")), prop.get("x-personal-data", ""))),
         cell(prop.get("x-retention", "")),
         cell(description),
     ]
@@ -278,6 +272,7 @@ def contract_entities(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
         return ""
+    labels = contract.personal_data_labels
     parts: list[str] = []
     for name, entity in contract.entities.items():
         data = entity.data
@@ -293,7 +288,7 @@ def contract_entities(app: Sphinx) -> str:
             "",
             "| Field | Type | Format | Personal data | Retention | Description |",
             "|---|---|---|---|---|---|",
-            *(_field_row(name, field, prop, False) for field, prop in _fields(data)),
+            *(_field_row(name, field, prop, False, labels) for field, prop in _fields(data)),
             "````",
             "",
         ]
@@ -304,18 +299,19 @@ def entity_dictionary(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None:
         return ""
+    labels = contract.personal_data_labels
     rows = [
         "| Entity | Field | Type | Format | Personal data | Retention | Description |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, entity in contract.entities.items():
-        rows += [_field_row(name, field, prop, True) for field, prop in _fields(entity.data)]
+        rows += [_field_row(name, field, prop, True, labels) for field, prop in _fields(entity.data)]
     counts: dict[str, int] = {}
     for entity in contract.entities.values():
         for _, prop in _fields(entity.data):
             key = str(prop.get("x-personal-data"))
             counts[key] = counts.get(key, 0) + 1
-    summary = ", ".join(f"{PD_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items()))
+    summary = ", ".join(f"{labels.get(k, k)}: {v}" for k, v in sorted(counts.items()))
     return (
         f"{len(rows) - 2} fields in {len(contract.entities)} schemas ({summary}).\n\n"
         + "\n".join(rows)
@@ -424,12 +420,18 @@ def contract_rules(app: Sphinx) -> str:
     )
 
 
+def _entries(located: Any, key: str) -> list[Any]:
+    data = located.data if located is not None else None
+    entries = data.get(key) if isinstance(data, dict) else None
+    return entries if isinstance(entries, list) else []
+
+
 def problem_codes(app: Sphinx) -> str:
     """Guideline API-012's table, from docs/api/problem-codes.yaml (the `when` text is Markdown)."""
     contract = _contract(app)
     if contract is None or contract.problem_codes is None:
         return ""
-    entries = contract.problem_codes.data.get("codes") or []
+    entries = _entries(contract.problem_codes, "codes")
     return md_table(
         ["Code", "Status", "Title", "When"],
         (
@@ -451,7 +453,7 @@ def personal_data_classes(app: Sphinx) -> str:
     contract = _contract(app)
     if contract is None or contract.personal_data is None:
         return ""
-    entries = contract.personal_data.data.get("classes") or []
+    entries = _entries(contract.personal_data, "classes")
     return md_table(
         ["Class", "Meaning", "Basis"],
         (
@@ -459,6 +461,25 @@ def personal_data_classes(app: Sphinx) -> str:
             for entry in entries
             if isinstance(entry, dict) and entry.get("class") in contract.personal_data_classes
         ),
+    )
+
+
+def contract_scopes(app: Sphinx) -> str:
+    """Guideline API-004's scopes: those the contract's oauth2 flows declare, with the flows granting each."""
+    contract = _contract(app)
+    if contract is None:
+        return ""
+    schemes = (contract.openapi.data.get("components") or {}).get("securitySchemes") or {}
+    flows = (schemes.get("oauth2") or {}).get("flows") or {}
+    meaning: dict[str, str] = {}
+    granted_by: dict[str, list[str]] = {}
+    for flow_name, flow in flows.items():
+        for scope, text in (flow.get("scopes") or {}).items():
+            meaning.setdefault(scope, str(text))
+            granted_by.setdefault(scope, []).append(f"`{flow_name}`")
+    return md_table(
+        ["Scope", "What it allows", "Flows"],
+        ([f"`{scope}`", cell(text), ", ".join(granted_by[scope])] for scope, text in meaning.items()),
     )
 
 
@@ -471,4 +492,5 @@ GENERATORS: dict[str, Generator] = {
     "contract-rules": contract_rules,
     "problem-codes": problem_codes,
     "personal-data-classes": personal_data_classes,
+    "contract-scopes": contract_scopes,
 }

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from futurebank.spec.rules import Finding
-from futurebank.spec.workshop.baseline import need_fields
+from futurebank.spec.workshop.baseline import BASELINES_DIR, need_fields
 from futurebank.spec.yaml_lines import load_located
 
 FINGERPRINTS_FILE = Path("workshop/fingerprints.yaml")  # under docs/
@@ -82,6 +82,10 @@ def entity_schema_digest(docs: Path, need_id: str) -> str:
     return hashlib.sha256(schema.read_bytes()).hexdigest() if schema.is_file() else ""
 
 
+class StaleState(ValueError):
+    """The site build's state does not describe the docs tree as it is now."""
+
+
 @dataclass(frozen=True)
 class State:
     fingerprints: dict[str, str]
@@ -108,14 +112,14 @@ class State:
                 dict(data["fingerprints"]),
                 dict(data["upstream"]),
                 dict(data["suspects"]),
-                str(data["sources"]),
+                str(data.get("sources", "")),  # absent: a build of older tooling, so stale
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(
                 f"{path}: no fingerprint state of a site build; run `make site` first ({exc})"
             ) from exc
         if not docs.is_dir() or sources_digest(docs) != state.sources:
-            raise ValueError(
+            raise StaleState(
                 f"{path}: {docs} is not what the site was built from, or changed after the build, so the "
                 "fingerprints are stale; run `make site` first (or pass the --docs the site was built from)"
             )
@@ -133,12 +137,22 @@ class State:
 
 
 def sources_digest(docs: Path) -> str:
-    """A digest of every file under ``docs`` except the reviews (fingerprints.yaml), which ``review``
-    writes without a rebuild."""
+    """A digest of the files under ``docs`` a build reads for the items: not hidden files (an editor's
+    swap file, .DS_Store), not the reviews (fingerprints.yaml, which ``review`` writes without a
+    rebuild), not the baselines (``baseline`` writes them; no item's fingerprint depends on them)."""
     digest = hashlib.sha256()
-    reviews = docs / FINGERPRINTS_FILE
-    for path in sorted(p for p in docs.rglob("*") if p.is_file() and p != reviews):
-        digest.update(path.relative_to(docs).as_posix().encode("utf-8") + b"\0")
+    skipped = {docs / FINGERPRINTS_FILE}
+    baselines = docs / BASELINES_DIR
+    for path in sorted(docs.rglob("*")):
+        relative = path.relative_to(docs)
+        if (
+            not path.is_file()
+            or path in skipped
+            or path.is_relative_to(baselines)
+            or any(part.startswith(".") for part in relative.parts)
+        ):
+            continue
+        digest.update(relative.as_posix().encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

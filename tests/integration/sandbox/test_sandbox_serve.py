@@ -116,7 +116,7 @@ def test_a_folder_redirect_stays_on_this_server_whatever_the_host_header(site: P
         assert r.status_code in (301, 307, 308) and r.headers["location"] == "/api/?x=1", r.headers
 
 
-def test_console_contract_is_rendered_once_per_version_off_the_event_loop(app: object) -> None:
+def test_console_contract_is_rendered_once_per_version_of_the_file(app: object) -> None:
     """Each request re-parsed and re-dumped the 170 KB contract on the event loop (about a second):
     a few in flight stalled /health for over 5 s."""
     console._rendered_contract.cache_clear()
